@@ -1,0 +1,40 @@
+# trials-warehouse: `make run` builds the warehouse from the bundled samples, `make test` tests it.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+export UV_COMPILE_BYTECODE := 1
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
+UI_PORT ?= 3000
+
+.PHONY: install run test lint ui clean
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.synced  ## create the environment from the lock file
+
+run: install  ## ingest warehouse/landing into warehouse/trials.duckdb (a run the UI shows too)
+	mkdir -p "$(DAGSTER_HOME)"
+	$(VENV)/bin/trials ingest warehouse/landing --db warehouse/trials.duckdb
+
+test: install  ## the whole suite, then the linter
+	$(VENV)/bin/pytest -q
+	$(VENV)/bin/ruff check .
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+ui: install  ## the Dagster UI on http://127.0.0.1:$(UI_PORT)
+	mkdir -p "$(DAGSTER_HOME)"
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT)
+
+clean:
+	rm -rf warehouse/trials.duckdb* warehouse/staging warehouse/.dagster

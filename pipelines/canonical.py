@@ -1,0 +1,234 @@
+"""The canonical study record and the part of it the star schema reads.
+
+Every source is parsed into the ClinicalTrials.gov API v2 study structure. The full record is
+kept verbatim in ``raw_study_record`` (so every field a source gives is queryable with DuckDB's
+JSON functions); ``STUDY_DTYPE`` below declares the fields the star-schema tables are built from.
+Decoding JSON with this dtype ignores keys it does not list and yields NULL for keys a record
+lacks, so one schema serves sparse and rich records alike.
+
+``extras`` holds facts a source states for which API v2 has no field (documented per key):
+
+- ``titleLine``: the classic page's heading, as written (title and acronym run together).
+- ``responsiblePartyName``: the responsible party as the classic page displays it (no type).
+- ``unspecifiedOutcomes``: outcome measures whose kind (primary/secondary/other) the source
+  does not state, in source order.
+- ``unlabelledTermLines``: keyword/MeSH lines whose headings the classic page text lost.
+- ``otherFields``: ``{label, value}`` rows the parser recognised as fields but does not map.
+- ``criteriaNestingInferred``: the criteria's nesting was reconstructed from flattened text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import polars as pl
+
+from pipelines.sources.dispatch import ParsedRecord
+
+S = pl.String
+B = pl.Boolean
+F = pl.Float64
+LS = pl.List(pl.String)
+DATE = {"date": S, "type": S}
+OUTCOME = [{"measure": S, "timeFrame": S, "description": S}]
+MESHES = [{"id": S, "term": S}]
+
+
+def _dtype(spec: Any) -> pl.DataType:
+    """Turn the compact spec (dicts = structs, one-item lists = lists) into a polars dtype."""
+    if isinstance(spec, dict):
+        return pl.Struct({name: _dtype(sub) for name, sub in spec.items()})
+    if isinstance(spec, list):
+        return pl.List(_dtype(spec[0]))
+    return spec
+
+
+STUDY_SPEC: dict[str, Any] = {
+    "hasResults": B,
+    "protocolSection": {
+        "identificationModule": {
+            "nctId": S,
+            "briefTitle": S,
+            "officialTitle": S,
+            "acronym": S,
+            "orgStudyIdInfo": {"id": S, "type": S, "link": S},
+            "secondaryIdInfos": [{"id": S, "type": S, "domain": S, "link": S}],
+            "organization": {"fullName": S, "class": S},
+        },
+        "statusModule": {
+            "overallStatus": S,
+            "lastKnownStatus": S,
+            "whyStopped": S,
+            "statusVerifiedDate": S,
+            "startDateStruct": DATE,
+            "primaryCompletionDateStruct": DATE,
+            "completionDateStruct": DATE,
+            "studyFirstSubmitDate": S,
+            "studyFirstPostDateStruct": DATE,
+            "lastUpdateSubmitDate": S,
+            "lastUpdatePostDateStruct": DATE,
+            "resultsFirstPostDateStruct": DATE,
+        },
+        "sponsorCollaboratorsModule": {
+            "leadSponsor": {"name": S, "class": S},
+            "collaborators": [{"name": S, "class": S}],
+            "responsibleParty": {
+                "type": S,
+                "investigatorFullName": S,
+                "investigatorTitle": S,
+                "investigatorAffiliation": S,
+            },
+        },
+        "oversightModule": {
+            "oversightHasDmc": B,
+            "isFdaRegulatedDrug": B,
+            "isFdaRegulatedDevice": B,
+        },
+        "descriptionModule": {"briefSummary": S, "detailedDescription": S},
+        "conditionsModule": {"conditions": LS, "keywords": LS},
+        "designModule": {
+            "studyType": S,
+            "patientRegistry": B,
+            "phases": LS,
+            "enrollmentInfo": {"count": pl.Int64, "type": S},
+            "designInfo": {
+                "allocation": S,
+                "interventionModel": S,
+                "interventionModelDescription": S,
+                "primaryPurpose": S,
+                "observationalModel": S,
+                "timePerspective": S,
+                "maskingInfo": {"masking": S, "whoMasked": LS, "maskingDescription": S},
+            },
+        },
+        "armsInterventionsModule": {
+            "armGroups": [{"label": S, "type": S, "description": S, "interventionNames": LS}],
+            "interventions": [
+                {"type": S, "name": S, "description": S, "armGroupLabels": LS, "otherNames": LS}
+            ],
+        },
+        "outcomesModule": {
+            "primaryOutcomes": OUTCOME,
+            "secondaryOutcomes": OUTCOME,
+            "otherOutcomes": OUTCOME,
+        },
+        "eligibilityModule": {
+            "eligibilityCriteria": S,
+            "healthyVolunteers": B,
+            "sex": S,
+            "minimumAge": S,
+            "maximumAge": S,
+            "stdAges": LS,
+        },
+        "contactsLocationsModule": {
+            "overallOfficials": [{"name": S, "affiliation": S, "role": S}],
+            "locations": [
+                {
+                    "facility": S,
+                    "status": S,
+                    "city": S,
+                    "state": S,
+                    "zip": S,
+                    "country": S,
+                    "geoPoint": {"lat": F, "lon": F},
+                }
+            ],
+        },
+    },
+    "extras": {
+        "titleLine": S,
+        "responsiblePartyName": S,
+        "unspecifiedOutcomes": OUTCOME,
+        "unlabelledTermLines": LS,
+        "otherFields": [{"label": S, "value": S}],
+        "criteriaNestingInferred": B,
+    },
+}
+
+STUDY_DTYPE = _dtype(STUDY_SPEC)
+
+
+# --- the staged record frame --------------------------------------------------------------------
+
+RECORD_STATUSES = ("accepted", "rejected", "superseded")
+
+RECORD_FRAME_SCHEMA = {
+    "source_uri": pl.String,
+    "source_format": pl.String,
+    "nct_id": pl.String,
+    "last_update_posted": pl.String,
+    "record_hash": pl.String,
+    "record_json": pl.String,
+    "rejection_reason": pl.String,
+    "excerpt": pl.String,
+}
+
+
+def record_frame(parsed: Iterable[ParsedRecord]) -> pl.DataFrame:
+    """One row per raw record read: its canonical JSON and decoded ``study``, or its rejection.
+
+    ``status`` accounts for every record: ``accepted`` (to load), ``rejected`` (with a reason) or
+    ``superseded`` (another record of the same study with a later ``lastUpdatePostDate``, or the
+    same date and a smaller hash, wins; the rule is deterministic whatever the reading order).
+    """
+    rows: dict[str, list[Any]] = {name: [] for name in RECORD_FRAME_SCHEMA}
+    for record in parsed:
+        study = record.study
+        rows["source_uri"].append(record.source_uri)
+        rows["source_format"].append(record.source_format)
+        rows["rejection_reason"].append(record.rejection_reason)
+        rows["excerpt"].append(record.excerpt)
+        if study is None:
+            for name in ("nct_id", "last_update_posted", "record_hash", "record_json"):
+                rows[name].append(None)
+            continue
+        encoded = orjson.dumps(study, option=orjson.OPT_SORT_KEYS)
+        status = study["protocolSection"].get("statusModule") or {}
+        rows["nct_id"].append(study["protocolSection"]["identificationModule"]["nctId"])
+        rows["last_update_posted"].append((status.get("lastUpdatePostDateStruct") or {}).get("date"))
+        rows["record_hash"].append(hashlib.blake2b(encoded, digest_size=16).hexdigest())
+        rows["record_json"].append(encoded.decode())
+    frame = pl.DataFrame(rows, schema=RECORD_FRAME_SCHEMA)
+    frame = _reject_undecodable(frame)
+    row = pl.col("row")
+    order = ["last_update_posted", "record_hash", "source_uri"]
+    winner = row == row.sort_by(order, descending=[True, False, False], nulls_last=True).first().over("nct_id")
+    return frame.with_row_index("row").with_columns(
+        status=pl.when(pl.col("rejection_reason").is_not_null())
+        .then(pl.lit("rejected"))
+        .when(winner)
+        .then(pl.lit("accepted"))
+        .otherwise(pl.lit("superseded"))
+    ).with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE)).drop("row")
+
+
+def _reject_undecodable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Reject records whose fields have the wrong JSON types for ``STUDY_DTYPE``.
+
+    The whole batch is decoded at once (fast); only if that fails is each record tried on its
+    own, so one bad record is rejected with its reason instead of failing the run.
+    """
+    try:
+        frame.get_column("record_json").str.json_decode(STUDY_DTYPE)
+        return frame
+    except pl.exceptions.PolarsError:
+        pass
+    reasons: list[str | None] = []
+    for reason, text in zip(frame["rejection_reason"], frame["record_json"], strict=True):
+        if reason is None and text is not None:
+            try:
+                pl.Series([text]).str.json_decode(STUDY_DTYPE)
+            except pl.exceptions.PolarsError as error:
+                reason = f"field of unexpected type: {str(error).splitlines()[0]}"
+        reasons.append(reason)
+    bad = pl.Series(reasons).is_not_null() & frame["rejection_reason"].is_null()
+    return frame.with_columns(
+        rejection_reason=pl.Series(reasons, dtype=pl.String),
+        excerpt=pl.when(bad).then(pl.col("record_json").str.slice(0, 200)).otherwise(pl.col("excerpt")),
+        record_json=pl.when(bad).then(None).otherwise(pl.col("record_json")),
+        nct_id=pl.when(bad).then(None).otherwise(pl.col("nct_id")),
+        record_hash=pl.when(bad).then(None).otherwise(pl.col("record_hash")),
+    )

@@ -1,0 +1,110 @@
+"""``trials``: ingest files with the pipeline's own Dagster assets, and query the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import DEFAULT_DB
+
+SUMMARY_TABLES = ("dim_study", "dim_site", "bridge_study_site", "fact_outcome", "fact_eligibility")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="trials", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="run the pipeline's assets on files or folders")
+    ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (any supported format)")
+    ingest.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    ingest.add_argument("--staging", type=Path, help="keep staged Parquet here (default: a temp dir)")
+
+    sql = commands.add_parser("sql", help="run one query on a read-only connection")
+    query = sql.add_mutually_exclusive_group(required=True)
+    query.add_argument("query", nargs="?", help="the SQL text")
+    query.add_argument("--file", type=Path, help="read the SQL from a file")
+    sql.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "ingest":
+            return run_ingest(args.paths, args.db, args.staging)
+        return run_sql(args.query or args.file.read_text(), args.db, args.format)
+    except (duckdb.Error, FileNotFoundError) as error:
+        print(f"trials: {error}", file=sys.stderr)
+        return 2
+
+
+def run_ingest(paths: list[Path], db: Path, staging: Path | None) -> int:
+    """Materialize every asset in-process, exactly as a run launched from the Dagster UI would."""
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import TrialsSettings
+
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="trials-staging-") as scratch:
+        settings = TrialsSettings(
+            landing_paths=[str(path.resolve()) for path in paths], staging_dir=str(staging or scratch)
+        )
+        job = build_definitions(settings, str(db.resolve())).resolve_job_def("ingest_job")
+        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            raise_on_error=False,
+        )
+    if not result.success:
+        print(f"trials: run {result.run_id} failed; nothing was loaded (see the log above)", file=sys.stderr)
+        return 1
+    print_summary(db, result.run_id)
+    return 0
+
+
+def print_summary(db: Path, run_id: str) -> None:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        read, loaded, rejected, superseded = conn.execute(
+            "SELECT records_read, records_loaded, records_rejected, records_superseded FROM meta_load_run"
+            " WHERE run_id = $run_id",
+            {"run_id": run_id},
+        ).fetchone() or (0, 0, 0, 0)
+        totals = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in SUMMARY_TABLES}
+        rejections = conn.execute(
+            "SELECT source_uri, reason FROM meta_rejection WHERE run_id = $run_id ORDER BY source_uri",
+            {"run_id": run_id},
+        ).fetchall()
+    print(f"\nrun {run_id} → {db}")
+    print(f"records: {read} read, {loaded} loaded, {rejected} rejected, {superseded} superseded")
+    print("warehouse now holds: " + ", ".join(f"{count} {name}" for name, count in totals.items()))
+    for uri, reason in rejections:
+        print(f"  rejected {uri}: {reason}")
+
+
+def run_sql(query: str, db: Path, output: str) -> int:
+    if not db.exists():
+        raise FileNotFoundError(f"no warehouse at {db}: run `trials ingest` (or `make run`) first")
+    with duckdb.connect(str(db), read_only=True) as conn:
+        relation = conn.sql(query)
+        frame = relation.pl() if relation is not None else pl.DataFrame()
+    if output == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif output == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
+            print(frame)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

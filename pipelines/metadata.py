@@ -1,0 +1,52 @@
+"""Materialization metadata the Dagster UI shows: row counts, column schemas, previews."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import polars as pl
+from dagster import MetadataValue, TableColumn, TableSchema
+
+from pipelines.settings import DDL_PATH
+
+_COMMENT = re.compile(r"COMMENT ON (TABLE|COLUMN) ([\w.]+) IS '((?:[^']|'')*)';")
+
+
+@cache
+def ddl_comments() -> dict[str, str]:
+    """``table`` and ``table.column`` → the comment the DDL gives it (one source of documentation)."""
+    text = DDL_PATH.read_text()
+    return {name: comment.replace("''", "'") for _, name, comment in _COMMENT.findall(text)}
+
+
+def column_schema(table: str, frame: pl.DataFrame) -> TableSchema:
+    comments = ddl_comments()
+    return TableSchema(
+        columns=[
+            TableColumn(name=name, type=str(dtype), description=comments.get(f"{table}.{name}"))
+            for name, dtype in frame.schema.items()
+        ]
+    )
+
+
+def preview(frame: pl.DataFrame, rows: int = 5, width: int = 60) -> MetadataValue:
+    """The first rows as a Markdown table, long texts cut to ``width`` characters."""
+    shown = frame.head(rows).with_columns(pl.col(pl.String).str.slice(0, width))
+    with pl.Config(
+        tbl_formatting="MARKDOWN",
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_cols=-1,
+        tbl_rows=rows,
+        fmt_str_lengths=width,
+    ):
+        return MetadataValue.md(str(shown))
+
+
+def table_metadata(table: str, frame: pl.DataFrame) -> dict[str, object]:
+    return {
+        "dagster/row_count": frame.height,
+        "dagster/column_schema": column_schema(table, frame),
+        "preview": preview(frame),
+    }

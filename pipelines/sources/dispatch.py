@@ -1,0 +1,67 @@
+"""Recognise a raw record's format from its bytes and parse it into the canonical record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.sources import api_v2_json, classic_page
+from pipelines.sources.records import RawRecord, RecordRejected
+
+SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRecord:
+    """A raw record's fate: its canonical study, or the reason it was rejected."""
+
+    source_uri: str
+    source_format: str | None
+    study: dict[str, Any] | None
+    rejection_reason: str | None
+    excerpt: str | None
+
+
+def detect_format(content: bytes) -> str:
+    """Name the record's format from its first bytes; raise ``RecordRejected`` if none fits."""
+    head = content[:SNIFF_BYTES]
+    if not head.strip():
+        raise RecordRejected("empty record")
+    if b"\x00" in head:
+        raise RecordRejected("not text: the record contains NUL bytes (binary file?)")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # a multi-byte character cut by the sniff window is fine
+            raise RecordRejected(f"not text: invalid UTF-8 at byte {error.start}") from None
+        text = head[: error.start].decode("utf-8")
+    start = text.lstrip("\ufeff \t\r\n")[:1]
+    if start in ("{", "["):
+        return "api_v2_json"
+    if classic_page.looks_like_classic_page(text):
+        return "classic_page"
+    raise RecordRejected("unrecognised format: not API v2 JSON, legacy XML or a classic study page")
+
+
+PARSERS = {
+    "api_v2_json": api_v2_json.parse,
+    "classic_page": classic_page.parse,
+}
+
+
+def parse_record(raw: RawRecord) -> ParsedRecord:
+    """Parse one record; a bad record becomes a rejection, never an exception."""
+    source_format: str | None = None
+    try:
+        source_format = detect_format(raw.content)
+        study = PARSERS[source_format](raw.content)
+    except RecordRejected as error:
+        return ParsedRecord(raw.source_uri, source_format, None, str(error), excerpt(raw.content))
+    return ParsedRecord(raw.source_uri, source_format, study, None, None)
+
+
+def excerpt(content: bytes, limit: int = 200) -> str:
+    """A short, printable start of a record for the rejections table."""
+    text = content[: limit * 4].decode("utf-8", errors="replace")
+    printable = "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text)
+    return printable[:limit]

@@ -1,0 +1,375 @@
+"""Canonical records → star-schema tables, one declarative expression list per table.
+
+Each table is the accepted studies' ``study`` struct (``STUDY_DTYPE``) read through a list of
+``source path → column`` expressions, in the spirit of AACT's mapping tables. Child tables
+explode one list per study; ``explode`` drops empty lists, which is what a child table wants
+(no rows), while ``dim_study`` never explodes, so a study without sites or outcomes still loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import polars as pl
+import pycountry
+
+from pipelines.transform.criteria import split_criteria
+from pipelines.transform.values import age_years, date_precision, date_value, joined
+
+STUDY = pl.col("study")
+ITEM = pl.col("item")
+
+
+def at(path: str, root: pl.Expr = STUDY) -> pl.Expr:
+    """The value at a dotted path of nested structs (``protocolSection.statusModule.whyStopped``)."""
+    expr = root
+    for name in path.split("."):
+        expr = expr.struct.field(name)
+    return expr
+
+
+def p(path: str) -> pl.Expr:
+    """A ``protocolSection`` path."""
+    return at("protocolSection." + path)
+
+
+def _date_columns(name: str, struct_path: str) -> list[pl.Expr]:
+    text = p(f"statusModule.{struct_path}.date")
+    return [
+        date_value(text).alias(f"{name}_date"),
+        date_precision(text).alias(f"{name}_date_precision"),
+        p(f"statusModule.{struct_path}.type").alias(f"{name}_date_type"),
+    ]
+
+
+NCT_ID = p("identificationModule.nctId").alias("nct_id")
+
+DIM_STUDY: list[pl.Expr] = [
+    NCT_ID,
+    p("identificationModule.briefTitle").alias("brief_title"),
+    p("identificationModule.officialTitle").alias("official_title"),
+    p("identificationModule.acronym").alias("acronym"),
+    p("identificationModule.orgStudyIdInfo.id").alias("org_study_id"),
+    p("identificationModule.organization.fullName").alias("organization_name"),
+    p("statusModule.overallStatus").alias("overall_status"),
+    p("statusModule.lastKnownStatus").alias("last_known_status"),
+    p("statusModule.whyStopped").alias("why_stopped"),
+    p("designModule.studyType").alias("study_type"),
+    p("designModule.patientRegistry").alias("is_patient_registry"),
+    joined(p("designModule.phases")).alias("phase"),
+    p("designModule.enrollmentInfo.count").cast(pl.Int32).alias("enrollment_count"),
+    p("designModule.enrollmentInfo.type").alias("enrollment_type"),
+    p("designModule.designInfo.allocation").alias("allocation"),
+    p("designModule.designInfo.interventionModel").alias("intervention_model"),
+    p("designModule.designInfo.interventionModelDescription").alias("intervention_model_description"),
+    p("designModule.designInfo.observationalModel").alias("observational_model"),
+    p("designModule.designInfo.timePerspective").alias("time_perspective"),
+    p("designModule.designInfo.maskingInfo.masking").alias("masking"),
+    joined(p("designModule.designInfo.maskingInfo.whoMasked")).alias("who_masked"),
+    p("designModule.designInfo.maskingInfo.maskingDescription").alias("masking_description"),
+    p("designModule.designInfo.primaryPurpose").alias("primary_purpose"),
+    *_date_columns("start", "startDateStruct"),
+    *_date_columns("primary_completion", "primaryCompletionDateStruct"),
+    *_date_columns("completion", "completionDateStruct"),
+    date_value(p("statusModule.studyFirstSubmitDate")).alias("first_submitted_date"),
+    *_date_columns("first_posted", "studyFirstPostDateStruct"),
+    date_value(p("statusModule.lastUpdateSubmitDate")).alias("last_update_submitted_date"),
+    *_date_columns("last_update_posted", "lastUpdatePostDateStruct"),
+    *_date_columns("results_first_posted", "resultsFirstPostDateStruct"),
+    date_value(p("statusModule.statusVerifiedDate")).alias("status_verified_date"),
+    date_precision(p("statusModule.statusVerifiedDate")).alias("status_verified_date_precision"),
+    age_years(p("eligibilityModule.minimumAge")).alias("minimum_age_years"),
+    age_years(p("eligibilityModule.maximumAge")).alias("maximum_age_years"),
+    p("eligibilityModule.minimumAge").alias("minimum_age_raw"),
+    p("eligibilityModule.maximumAge").alias("maximum_age_raw"),
+    p("eligibilityModule.sex").alias("sex"),
+    joined(p("eligibilityModule.stdAges")).alias("std_ages"),
+    p("eligibilityModule.healthyVolunteers").alias("accepts_healthy_volunteers"),
+    p("sponsorCollaboratorsModule.leadSponsor.name").alias("lead_sponsor_name"),
+    p("sponsorCollaboratorsModule.leadSponsor.class").alias("lead_sponsor_class"),
+    p("sponsorCollaboratorsModule.responsibleParty.type").alias("responsible_party_type"),
+    pl.coalesce(
+        p("sponsorCollaboratorsModule.responsibleParty.investigatorFullName"),
+        at("extras.responsiblePartyName"),
+    ).alias("responsible_party_name"),
+    p("oversightModule.oversightHasDmc").alias("has_dmc"),
+    p("oversightModule.isFdaRegulatedDrug").alias("is_fda_regulated_drug"),
+    p("oversightModule.isFdaRegulatedDevice").alias("is_fda_regulated_device"),
+    at("hasResults").alias("has_results"),
+    at("extras.titleLine").alias("title_line_raw"),
+    at("extras.criteriaNestingInferred").fill_null(False).alias("is_criteria_nesting_inferred"),
+    pl.col("source_format"),
+    pl.col("source_uri"),
+    pl.col("record_hash"),
+]
+
+DIM_STUDY_DESCRIPTION: list[pl.Expr] = [
+    NCT_ID,
+    p("descriptionModule.briefSummary").alias("brief_summary"),
+    p("descriptionModule.detailedDescription").alias("detailed_description"),
+    p("eligibilityModule.eligibilityCriteria").alias("eligibility_criteria"),
+]
+
+RAW_STUDY_RECORD: list[pl.Expr] = [
+    NCT_ID,
+    pl.col("source_format"),
+    pl.col("source_uri"),
+    pl.col("record_hash"),
+    pl.col("record_json"),
+]
+
+
+def exploded(studies: pl.DataFrame, path: str) -> pl.DataFrame:
+    """One row per element of a list field: ``nct_id``, 1-based ``ordinal`` and the ``item``."""
+    items = at(path) if path.startswith(("extras", "derivedSection", "hasResults")) else p(path)
+    return (
+        studies.select(NCT_ID, items.alias("item"))
+        .explode("item")
+        .filter(pl.col("item").is_not_null())
+        .with_columns(ordinal=pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("nct_id"))
+    )
+
+
+def _list_table(
+    path: str, columns: list[pl.Expr], ordinal: str = "ordinal"
+) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    def build(studies: pl.DataFrame) -> pl.DataFrame:
+        return exploded(studies, path).select("nct_id", pl.col("ordinal").alias(ordinal), *columns)
+
+    return build
+
+
+def _outcomes(studies: pl.DataFrame) -> pl.DataFrame:
+    """Primary, secondary, other and unspecified outcomes; ``ordinal`` runs across all of them."""
+    kinds = {
+        "PRIMARY": "protocolSection.outcomesModule.primaryOutcomes",
+        "SECONDARY": "protocolSection.outcomesModule.secondaryOutcomes",
+        "OTHER": "protocolSection.outcomesModule.otherOutcomes",
+        "UNSPECIFIED": "extras.unspecifiedOutcomes",
+    }
+    parts = [
+        studies.select(NCT_ID, at(path).alias("item"))
+        .explode("item")
+        .filter(pl.col("item").is_not_null())
+        .with_columns(outcome_type=pl.lit(kind), kind_rank=pl.lit(rank))
+        for rank, (kind, path) in enumerate(kinds.items())
+    ]
+    return (
+        pl.concat(parts)
+        .with_columns(ordinal=pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("nct_id"))
+        .select(
+            "nct_id",
+            "outcome_type",
+            "ordinal",
+            at("measure", ITEM).alias("measure"),
+            at("timeFrame", ITEM).alias("time_frame"),
+            at("description", ITEM).alias("description"),
+        )
+    )
+
+
+CRITERION_DTYPE = pl.List(
+    pl.Struct(
+        {
+            "criterion_type": pl.String,
+            "ordinal": pl.Int32,
+            "parent_ordinal": pl.Int32,
+            "depth": pl.Int32,
+            "criterion_text": pl.String,
+        }
+    )
+)
+
+
+def _eligibility(studies: pl.DataFrame) -> pl.DataFrame:
+    criteria = studies.select(NCT_ID, p("eligibilityModule.eligibilityCriteria").alias("text"))
+    return (
+        criteria.with_columns(
+            item=pl.col("text").map_elements(split_criteria, return_dtype=CRITERION_DTYPE, skip_nulls=True)
+        )
+        .select("nct_id", "item")
+        .explode("item")
+        .filter(pl.col("item").is_not_null())
+        .unnest("item")
+        .select("nct_id", "criterion_type", "ordinal", "parent_ordinal", "depth", "criterion_text")
+    )
+
+
+def _normalised(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars().str.replace_all(r"\s+", " ").str.to_lowercase().fill_null("")
+
+
+SITE_KEY_PARTS = ("facility", "city", "state", "zip", "country")
+
+
+def _locations(studies: pl.DataFrame) -> pl.DataFrame:
+    rows = exploded(studies, "contactsLocationsModule.locations")
+    key = pl.concat_str([_normalised(at(part, ITEM)) for part in SITE_KEY_PARTS], separator="|")
+    return rows.with_columns(site_key=key)
+
+
+def _site_ids(keys: pl.Series) -> pl.Series:
+    """A stable id per normalised site key: the first 16 hex digits of its BLAKE2b hash."""
+    return keys.map_elements(
+        lambda key: hashlib.blake2b(key.encode(), digest_size=8).hexdigest(), return_dtype=pl.String
+    )
+
+
+def country_code(name: str) -> str | None:
+    """ISO 3166-1 alpha-2 for a registry country name; NULL rather than a fuzzy guess."""
+    name = COUNTRY_ALIASES.get(name, name)
+    try:
+        return pycountry.countries.lookup(name).alpha_2
+    except LookupError:
+        return None
+
+
+# Registry spellings that pycountry's exact lookup does not know.
+COUNTRY_ALIASES = {
+    "Korea, Republic of": "KR",
+    "Korea, Democratic People's Republic of": "KP",
+    "Taiwan": "TW",
+    "Turkey": "TR",
+    "Czech Republic": "CZ",
+    "Macedonia, The Former Yugoslav Republic of": "MK",
+    "Congo, The Democratic Republic of the": "CD",
+    "Iran, Islamic Republic of": "IR",
+    "Moldova, Republic of": "MD",
+    "Tanzania": "TZ",
+    "Vietnam": "VN",
+    "Bolivia": "BO",
+    "Venezuela": "VE",
+    "Syrian Arab Republic": "SY",
+    "Lao People's Democratic Republic": "LA",
+    "Palestinian Territory, occupied": "PS",
+    "Côte D'Ivoire": "CI",
+    "Cote D'Ivoire": "CI",
+    "Swaziland": "SZ",
+    "Holy See (Vatican City State)": "VA",
+    "Libyan Arab Jamahiriya": "LY",
+    "Micronesia, Federated States of": "FM",
+    "Virgin Islands (U.S.)": "VI",
+}
+
+
+def _dim_site(studies: pl.DataFrame) -> pl.DataFrame:
+    """Distinct sites; coordinates are the first non-null pair seen for the site."""
+    sites = (
+        _locations(studies)
+        .group_by("site_key", maintain_order=True)
+        .agg(
+            at("facility", ITEM).first().alias("facility_name"),
+            at("city", ITEM).first().alias("city"),
+            at("state", ITEM).first().alias("state"),
+            at("zip", ITEM).first().alias("zip"),
+            at("country", ITEM).first().alias("country"),
+            at("geoPoint.lat", ITEM).drop_nulls().first().alias("latitude"),
+            at("geoPoint.lon", ITEM).drop_nulls().first().alias("longitude"),
+        )
+    )
+    return sites.with_columns(
+        site_id=_site_ids(sites["site_key"]),
+        country_code=pl.col("country").map_elements(country_code, return_dtype=pl.String),
+    ).select(
+        "site_id", "facility_name", "city", "state", "zip", "country", "country_code", "latitude", "longitude"
+    )
+
+
+def _bridge_study_site(studies: pl.DataFrame) -> pl.DataFrame:
+    rows = _locations(studies)
+    return rows.select(
+        "nct_id",
+        pl.col("ordinal").alias("site_ordinal"),
+        _site_ids(rows["site_key"]).alias("site_id"),
+        at("status", ITEM).alias("site_status"),
+    )
+
+
+def _bridge_arm_intervention(studies: pl.DataFrame) -> pl.DataFrame:
+    """Which interventions each arm receives, from the interventions' ``armGroupLabels``."""
+    interventions = exploded(studies, "armsInterventionsModule.interventions").select(
+        "nct_id",
+        pl.col("ordinal").alias("intervention_ordinal"),
+        at("armGroupLabels", ITEM).alias("arm_label"),
+    )
+    arms = exploded(studies, "armsInterventionsModule.armGroups").select(
+        "nct_id", pl.col("ordinal").alias("arm_ordinal"), at("label", ITEM).alias("arm_label")
+    )
+    return (
+        interventions.explode("arm_label")
+        .join(arms, on=["nct_id", "arm_label"], how="inner")
+        .select("nct_id", "arm_ordinal", "intervention_ordinal")
+        .unique(maintain_order=True)
+    )
+
+
+def _official_name_parts(full_name: pl.Expr) -> list[pl.Expr]:
+    """"Julia Barbado, MD, PhD" → name "Julia Barbado", degrees "MD, PhD" (split at the first comma)."""
+    return [
+        full_name.str.extract(r"^([^,]*[^,\s])").alias("official_name"),
+        full_name.str.extract(r"^[^,]*,\s*(.+)$").alias("degrees"),
+    ]
+
+
+TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+    "dim_study": lambda studies: studies.select(DIM_STUDY),
+    "dim_study_description": lambda studies: studies.select(DIM_STUDY_DESCRIPTION),
+    "dim_site": _dim_site,
+    "bridge_study_site": _bridge_study_site,
+    "fact_outcome": _outcomes,
+    "fact_eligibility": _eligibility,
+    "fact_condition": _list_table(
+        "conditionsModule.conditions", [ITEM.alias("condition_name")]
+    ),
+    "fact_keyword": _list_table("conditionsModule.keywords", [ITEM.alias("keyword")]),
+    "fact_arm": _list_table(
+        "armsInterventionsModule.armGroups",
+        [
+            at("label", ITEM).alias("arm_label"),
+            at("type", ITEM).alias("arm_type"),
+            at("description", ITEM).alias("description"),
+        ],
+        ordinal="arm_ordinal",
+    ),
+    "fact_intervention": _list_table(
+        "armsInterventionsModule.interventions",
+        [
+            at("type", ITEM).alias("intervention_type"),
+            at("name", ITEM).alias("intervention_name"),
+            at("description", ITEM).alias("description"),
+            at("otherNames", ITEM).alias("other_names"),
+        ],
+        ordinal="intervention_ordinal",
+    ),
+    "bridge_arm_intervention": _bridge_arm_intervention,
+    "fact_official": _list_table(
+        "contactsLocationsModule.overallOfficials",
+        [
+            at("role", ITEM).alias("role"),
+            at("name", ITEM).alias("full_name"),
+            *_official_name_parts(at("name", ITEM)),
+            at("affiliation", ITEM).alias("affiliation"),
+        ],
+    ),
+    "fact_secondary_id": _list_table(
+        "identificationModule.secondaryIdInfos",
+        [
+            at("id", ITEM).alias("secondary_id"),
+            at("type", ITEM).alias("id_type"),
+            at("domain", ITEM).alias("domain"),
+            at("link", ITEM).alias("link"),
+        ],
+    ),
+    "fact_unlabelled_term": _list_table("extras.unlabelledTermLines", [ITEM.alias("term_line")]),
+    "fact_other_field": _list_table(
+        "extras.otherFields", [at("label", ITEM).alias("label"), at("value", ITEM).alias("value")]
+    ),
+    "raw_study_record": lambda studies: studies.select(RAW_STUDY_RECORD),
+}
+
+
+def build_tables(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """All star tables from the staged record frame (only ``accepted`` records are used)."""
+    studies = records.filter(pl.col("status") == "accepted")
+    return {name: build(studies) for name, build in TABLES.items()}

@@ -1,0 +1,397 @@
+-- trials-warehouse: the star schema. Applied idempotently before every load.
+-- Keys are declared as PRIMARY KEYs; relationships are documented here and checked by the
+-- pandera models and tests (DuckDB foreign keys would block the per-study delete + insert).
+-- Enumerated values are the ClinicalTrials.gov API v2 spellings (COMPLETED, PHASE2, ...).
+-- Partial dates: a *_date column holds the first day of the month or year the source gave,
+-- and *_date_precision says how much was given (day | month | year).
+
+CREATE TABLE IF NOT EXISTS dim_study (
+    nct_id VARCHAR PRIMARY KEY,
+    brief_title VARCHAR,
+    official_title VARCHAR,
+    acronym VARCHAR,
+    org_study_id VARCHAR,
+    organization_name VARCHAR,
+    overall_status VARCHAR,
+    last_known_status VARCHAR,
+    why_stopped VARCHAR,
+    study_type VARCHAR,
+    is_patient_registry BOOLEAN,
+    phase VARCHAR,
+    enrollment_count INTEGER,
+    enrollment_type VARCHAR,
+    allocation VARCHAR,
+    intervention_model VARCHAR,
+    intervention_model_description VARCHAR,
+    observational_model VARCHAR,
+    time_perspective VARCHAR,
+    masking VARCHAR,
+    who_masked VARCHAR,
+    masking_description VARCHAR,
+    primary_purpose VARCHAR,
+    start_date DATE,
+    start_date_precision VARCHAR,
+    start_date_type VARCHAR,
+    primary_completion_date DATE,
+    primary_completion_date_precision VARCHAR,
+    primary_completion_date_type VARCHAR,
+    completion_date DATE,
+    completion_date_precision VARCHAR,
+    completion_date_type VARCHAR,
+    first_submitted_date DATE,
+    first_posted_date DATE,
+    first_posted_date_precision VARCHAR,
+    first_posted_date_type VARCHAR,
+    last_update_submitted_date DATE,
+    last_update_posted_date DATE,
+    last_update_posted_date_precision VARCHAR,
+    last_update_posted_date_type VARCHAR,
+    results_first_posted_date DATE,
+    results_first_posted_date_precision VARCHAR,
+    results_first_posted_date_type VARCHAR,
+    status_verified_date DATE,
+    status_verified_date_precision VARCHAR,
+    minimum_age_years DOUBLE,
+    maximum_age_years DOUBLE,
+    minimum_age_raw VARCHAR,
+    maximum_age_raw VARCHAR,
+    sex VARCHAR,
+    std_ages VARCHAR,
+    accepts_healthy_volunteers BOOLEAN,
+    lead_sponsor_name VARCHAR,
+    lead_sponsor_class VARCHAR,
+    responsible_party_type VARCHAR,
+    responsible_party_name VARCHAR,
+    has_dmc BOOLEAN,
+    is_fda_regulated_drug BOOLEAN,
+    is_fda_regulated_device BOOLEAN,
+    has_results BOOLEAN,
+    title_line_raw VARCHAR,
+    is_criteria_nesting_inferred BOOLEAN,
+    source_format VARCHAR,
+    source_uri VARCHAR,
+    record_hash VARCHAR,
+    loaded_at TIMESTAMP WITH TIME ZONE
+);
+COMMENT ON TABLE dim_study IS 'One row per study (the version with the latest last-update-posted date seen).';
+COMMENT ON COLUMN dim_study.nct_id IS 'ClinicalTrials.gov identifier, e.g. NCT04361942. Key.';
+COMMENT ON COLUMN dim_study.brief_title IS 'Brief (public) title.';
+COMMENT ON COLUMN dim_study.official_title IS 'Official scientific title.';
+COMMENT ON COLUMN dim_study.acronym IS 'Study acronym; NULL when the source does not distinguish one.';
+COMMENT ON COLUMN dim_study.org_study_id IS 'The sponsor''s own study identifier (first "Other Study ID").';
+COMMENT ON COLUMN dim_study.organization_name IS 'Organization that registered the study (API v2 identificationModule.organization).';
+COMMENT ON COLUMN dim_study.overall_status IS 'Recruitment status: RECRUITING, COMPLETED, ACTIVE_NOT_RECRUITING, UNKNOWN, WITHDRAWN, ...';
+COMMENT ON COLUMN dim_study.last_known_status IS 'Status before it became UNKNOWN, when given.';
+COMMENT ON COLUMN dim_study.why_stopped IS 'Reason a study was stopped, suspended or withdrawn, as written.';
+COMMENT ON COLUMN dim_study.study_type IS 'INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS.';
+COMMENT ON COLUMN dim_study.is_patient_registry IS 'Observational study that is a patient registry; NULL when not stated.';
+COMMENT ON COLUMN dim_study.phase IS 'Phases joined by "/", e.g. PHASE2 or PHASE1/PHASE2; NA when not applicable.';
+COMMENT ON COLUMN dim_study.enrollment_count IS 'Number of participants (actual or estimated, see enrollment_type).';
+COMMENT ON COLUMN dim_study.enrollment_type IS 'ACTUAL or ESTIMATED; NULL when the source does not say.';
+COMMENT ON COLUMN dim_study.allocation IS 'RANDOMIZED, NON_RANDOMIZED or NA.';
+COMMENT ON COLUMN dim_study.intervention_model IS 'PARALLEL, SINGLE_GROUP, CROSSOVER, FACTORIAL or SEQUENTIAL.';
+COMMENT ON COLUMN dim_study.intervention_model_description IS 'Free-text description of the intervention model.';
+COMMENT ON COLUMN dim_study.observational_model IS 'Observational studies: COHORT, CASE_CONTROL, CASE_ONLY, ...';
+COMMENT ON COLUMN dim_study.time_perspective IS 'Observational studies: PROSPECTIVE, RETROSPECTIVE, CROSS_SECTIONAL, OTHER.';
+COMMENT ON COLUMN dim_study.masking IS 'NONE, SINGLE, DOUBLE, TRIPLE or QUADRUPLE.';
+COMMENT ON COLUMN dim_study.who_masked IS 'Masked roles joined by "/", e.g. PARTICIPANT/CARE_PROVIDER/INVESTIGATOR.';
+COMMENT ON COLUMN dim_study.masking_description IS 'Free-text description of the masking.';
+COMMENT ON COLUMN dim_study.primary_purpose IS 'TREATMENT, PREVENTION, DIAGNOSTIC, SUPPORTIVE_CARE, ...';
+COMMENT ON COLUMN dim_study.start_date IS 'Study start date (partial dates at the first day of their month/year).';
+COMMENT ON COLUMN dim_study.start_date_precision IS 'day, month or year: how much of start_date the source gave.';
+COMMENT ON COLUMN dim_study.start_date_type IS 'ACTUAL or ESTIMATED; NULL when the source gives no type.';
+COMMENT ON COLUMN dim_study.primary_completion_date IS 'Primary completion date (partial dates at the first day).';
+COMMENT ON COLUMN dim_study.primary_completion_date_precision IS 'day, month or year.';
+COMMENT ON COLUMN dim_study.primary_completion_date_type IS 'ACTUAL or ESTIMATED; NULL when not given.';
+COMMENT ON COLUMN dim_study.completion_date IS 'Study completion date (partial dates at the first day).';
+COMMENT ON COLUMN dim_study.completion_date_precision IS 'day, month or year.';
+COMMENT ON COLUMN dim_study.completion_date_type IS 'ACTUAL or ESTIMATED; NULL when not given.';
+COMMENT ON COLUMN dim_study.first_submitted_date IS 'Date first submitted to the registry.';
+COMMENT ON COLUMN dim_study.first_posted_date IS 'Date first posted on ClinicalTrials.gov.';
+COMMENT ON COLUMN dim_study.first_posted_date_precision IS 'day, month or year.';
+COMMENT ON COLUMN dim_study.first_posted_date_type IS 'ACTUAL or ESTIMATED; NULL when the source gives no type (classic pages).';
+COMMENT ON COLUMN dim_study.last_update_submitted_date IS 'Date the last update was submitted.';
+COMMENT ON COLUMN dim_study.last_update_posted_date IS 'Date the last update was posted; decides which version of a study wins.';
+COMMENT ON COLUMN dim_study.last_update_posted_date_precision IS 'day, month or year.';
+COMMENT ON COLUMN dim_study.last_update_posted_date_type IS 'ACTUAL or ESTIMATED; NULL when not given.';
+COMMENT ON COLUMN dim_study.results_first_posted_date IS 'Date results were first posted; NULL without results.';
+COMMENT ON COLUMN dim_study.results_first_posted_date_precision IS 'day, month or year.';
+COMMENT ON COLUMN dim_study.results_first_posted_date_type IS 'ACTUAL or ESTIMATED; NULL when not given.';
+COMMENT ON COLUMN dim_study.status_verified_date IS 'Month the record was last verified (first day of that month).';
+COMMENT ON COLUMN dim_study.status_verified_date_precision IS 'day, month or year (usually month).';
+COMMENT ON COLUMN dim_study.minimum_age_years IS 'Minimum age in years (months / 12, weeks and days / 365.25); NULL when no limit.';
+COMMENT ON COLUMN dim_study.maximum_age_years IS 'Maximum age in years; NULL when no limit ("and older", N/A).';
+COMMENT ON COLUMN dim_study.minimum_age_raw IS 'Minimum age as written, e.g. "18 Years".';
+COMMENT ON COLUMN dim_study.maximum_age_raw IS 'Maximum age as written, e.g. "70 Years".';
+COMMENT ON COLUMN dim_study.sex IS 'Sexes eligible: ALL, FEMALE or MALE.';
+COMMENT ON COLUMN dim_study.std_ages IS 'Age groups joined by "/": CHILD, ADULT, OLDER_ADULT.';
+COMMENT ON COLUMN dim_study.accepts_healthy_volunteers IS 'Whether healthy volunteers are accepted; NULL when not stated.';
+COMMENT ON COLUMN dim_study.lead_sponsor_name IS 'Lead sponsor; NULL when the source does not name it (classic page text).';
+COMMENT ON COLUMN dim_study.lead_sponsor_class IS 'Lead sponsor class: INDUSTRY, NIH, FED, OTHER, ...';
+COMMENT ON COLUMN dim_study.responsible_party_type IS 'SPONSOR, PRINCIPAL_INVESTIGATOR or SPONSOR_INVESTIGATOR; NULL when not stated.';
+COMMENT ON COLUMN dim_study.responsible_party_name IS 'Responsible investigator''s name, or the responsible party as a classic page displays it.';
+COMMENT ON COLUMN dim_study.has_dmc IS 'Whether a data monitoring committee oversees the study.';
+COMMENT ON COLUMN dim_study.is_fda_regulated_drug IS 'Studies a U.S. FDA-regulated drug product.';
+COMMENT ON COLUMN dim_study.is_fda_regulated_device IS 'Studies a U.S. FDA-regulated device product.';
+COMMENT ON COLUMN dim_study.has_results IS 'Whether results are posted; NULL when the source does not say.';
+COMMENT ON COLUMN dim_study.title_line_raw IS 'Classic pages: the heading line as written (title and acronym run together).';
+COMMENT ON COLUMN dim_study.is_criteria_nesting_inferred IS 'True when fact_eligibility nesting was reconstructed from flattened page text.';
+COMMENT ON COLUMN dim_study.source_format IS 'Format of the record loaded: classic_page, api_v2_json or legacy_xml.';
+COMMENT ON COLUMN dim_study.source_uri IS 'Where the record came from: path, path!zip-member, path#L<line> or path#studies[i].';
+COMMENT ON COLUMN dim_study.record_hash IS 'BLAKE2b-128 of the canonical record (sorted-key JSON); changes when any field changes.';
+COMMENT ON COLUMN dim_study.loaded_at IS 'When this version of the study was loaded.';
+
+CREATE TABLE IF NOT EXISTS dim_study_description (
+    nct_id VARCHAR PRIMARY KEY,
+    brief_summary VARCHAR,
+    detailed_description VARCHAR,
+    eligibility_criteria VARCHAR
+);
+COMMENT ON TABLE dim_study_description IS 'Long texts of a study, one row per study (kept apart so dim_study stays light).';
+COMMENT ON COLUMN dim_study_description.nct_id IS 'Study (dim_study.nct_id). Key.';
+COMMENT ON COLUMN dim_study_description.brief_summary IS 'Brief summary; paragraphs separated by blank lines.';
+COMMENT ON COLUMN dim_study_description.detailed_description IS 'Detailed description; paragraphs separated by blank lines.';
+COMMENT ON COLUMN dim_study_description.eligibility_criteria IS 'Eligibility criteria as Markdown (API v2 style); fact_eligibility holds its items.';
+
+CREATE TABLE IF NOT EXISTS dim_site (
+    site_id VARCHAR PRIMARY KEY,
+    facility_name VARCHAR,
+    city VARCHAR,
+    state VARCHAR,
+    zip VARCHAR,
+    country VARCHAR,
+    country_code VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE
+);
+COMMENT ON TABLE dim_site IS 'One row per distinct site (facility + address). Sites hidden by their sponsor (no facility) share a row per city.';
+COMMENT ON COLUMN dim_site.site_id IS 'Stable key: first 16 hex digits of BLAKE2b over the lower-cased, space-folded facility|city|state|zip|country.';
+COMMENT ON COLUMN dim_site.facility_name IS 'Facility name as written; NULL when the sponsor hides it.';
+COMMENT ON COLUMN dim_site.city IS 'City.';
+COMMENT ON COLUMN dim_site.state IS 'State, province or region.';
+COMMENT ON COLUMN dim_site.zip IS 'Postal code.';
+COMMENT ON COLUMN dim_site.country IS 'Country as the registry names it.';
+COMMENT ON COLUMN dim_site.country_code IS 'ISO 3166-1 alpha-2 code (pycountry); NULL when the name is not recognised.';
+COMMENT ON COLUMN dim_site.latitude IS 'Latitude of the registry''s geoPoint (a city centroid); NULL when unknown.';
+COMMENT ON COLUMN dim_site.longitude IS 'Longitude of the registry''s geoPoint; NULL when unknown.';
+
+CREATE TABLE IF NOT EXISTS bridge_study_site (
+    nct_id VARCHAR,
+    site_ordinal INTEGER,
+    site_id VARCHAR,
+    site_status VARCHAR,
+    PRIMARY KEY (nct_id, site_ordinal)
+);
+COMMENT ON TABLE bridge_study_site IS 'Which sites a study lists, in source order (a study may list one site twice).';
+COMMENT ON COLUMN bridge_study_site.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN bridge_study_site.site_ordinal IS 'Position of the location in the source, from 1.';
+COMMENT ON COLUMN bridge_study_site.site_id IS 'Site (dim_site.site_id).';
+COMMENT ON COLUMN bridge_study_site.site_status IS 'Recruitment status at this site (RECRUITING, COMPLETED, ...); NULL when not given.';
+
+CREATE TABLE IF NOT EXISTS fact_outcome (
+    nct_id VARCHAR,
+    outcome_type VARCHAR,
+    ordinal INTEGER,
+    measure VARCHAR,
+    time_frame VARCHAR,
+    description VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_outcome IS 'One row per outcome measure a study registers.';
+COMMENT ON COLUMN fact_outcome.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_outcome.outcome_type IS 'PRIMARY, SECONDARY, OTHER, or UNSPECIFIED when the source does not say (classic page text).';
+COMMENT ON COLUMN fact_outcome.ordinal IS 'Order in the source, from 1, across primary, secondary, other and unspecified measures.';
+COMMENT ON COLUMN fact_outcome.measure IS 'Outcome measure title.';
+COMMENT ON COLUMN fact_outcome.time_frame IS 'Time frame as written.';
+COMMENT ON COLUMN fact_outcome.description IS 'Outcome description.';
+
+CREATE TABLE IF NOT EXISTS fact_eligibility (
+    nct_id VARCHAR,
+    criterion_type VARCHAR,
+    ordinal INTEGER,
+    parent_ordinal INTEGER,
+    depth INTEGER,
+    criterion_text VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_eligibility IS 'One row per eligibility criterion item, split from the criteria Markdown.';
+COMMENT ON COLUMN fact_eligibility.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_eligibility.criterion_type IS 'INCLUSION, EXCLUSION, or UNSPECIFIED before/without such a heading.';
+COMMENT ON COLUMN fact_eligibility.ordinal IS 'Order in the criteria text, from 1.';
+COMMENT ON COLUMN fact_eligibility.parent_ordinal IS 'Ordinal of the item this one is nested under; NULL at the top level.';
+COMMENT ON COLUMN fact_eligibility.depth IS 'Nesting depth, 0 at the top level.';
+COMMENT ON COLUMN fact_eligibility.criterion_text IS 'Item text, Markdown escapes removed; never empty.';
+
+CREATE TABLE IF NOT EXISTS fact_condition (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    condition_name VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_condition IS 'Conditions or diseases a study lists, as written.';
+COMMENT ON COLUMN fact_condition.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_condition.ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_condition.condition_name IS 'Condition as written by the sponsor.';
+
+CREATE TABLE IF NOT EXISTS fact_keyword (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    keyword VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_keyword IS 'Keywords a study lists (labelled sources only; see fact_unlabelled_term for classic pages).';
+COMMENT ON COLUMN fact_keyword.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_keyword.ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_keyword.keyword IS 'Keyword as written.';
+
+CREATE TABLE IF NOT EXISTS fact_arm (
+    nct_id VARCHAR,
+    arm_ordinal INTEGER,
+    arm_label VARCHAR,
+    arm_type VARCHAR,
+    description VARCHAR,
+    PRIMARY KEY (nct_id, arm_ordinal)
+);
+COMMENT ON TABLE fact_arm IS 'Arms (groups/cohorts) of a study.';
+COMMENT ON COLUMN fact_arm.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_arm.arm_ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_arm.arm_label IS 'Arm label as written.';
+COMMENT ON COLUMN fact_arm.arm_type IS 'EXPERIMENTAL, ACTIVE_COMPARATOR, PLACEBO_COMPARATOR, SHAM_COMPARATOR, NO_INTERVENTION or OTHER.';
+COMMENT ON COLUMN fact_arm.description IS 'Arm description.';
+
+CREATE TABLE IF NOT EXISTS fact_intervention (
+    nct_id VARCHAR,
+    intervention_ordinal INTEGER,
+    intervention_type VARCHAR,
+    intervention_name VARCHAR,
+    description VARCHAR,
+    other_names VARCHAR[],
+    PRIMARY KEY (nct_id, intervention_ordinal)
+);
+COMMENT ON TABLE fact_intervention IS 'Interventions of a study.';
+COMMENT ON COLUMN fact_intervention.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_intervention.intervention_ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_intervention.intervention_type IS 'DRUG, DEVICE, BIOLOGICAL, PROCEDURE, RADIATION, BEHAVIORAL, GENETIC, DIETARY_SUPPLEMENT, COMBINATION_PRODUCT, DIAGNOSTIC_TEST or OTHER.';
+COMMENT ON COLUMN fact_intervention.intervention_name IS 'Intervention name as written.';
+COMMENT ON COLUMN fact_intervention.description IS 'Intervention description.';
+COMMENT ON COLUMN fact_intervention.other_names IS 'Other names (synonyms, codes) as a list; NULL when none.';
+
+CREATE TABLE IF NOT EXISTS bridge_arm_intervention (
+    nct_id VARCHAR,
+    arm_ordinal INTEGER,
+    intervention_ordinal INTEGER,
+    PRIMARY KEY (nct_id, arm_ordinal, intervention_ordinal)
+);
+COMMENT ON TABLE bridge_arm_intervention IS 'Which interventions each arm receives (from the interventions'' arm group labels).';
+COMMENT ON COLUMN bridge_arm_intervention.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN bridge_arm_intervention.arm_ordinal IS 'Arm (fact_arm.arm_ordinal of the same study).';
+COMMENT ON COLUMN bridge_arm_intervention.intervention_ordinal IS 'Intervention (fact_intervention.intervention_ordinal of the same study).';
+
+CREATE TABLE IF NOT EXISTS fact_official (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    role VARCHAR,
+    full_name VARCHAR,
+    official_name VARCHAR,
+    degrees VARCHAR,
+    affiliation VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_official IS 'Overall officials (investigators) of a study.';
+COMMENT ON COLUMN fact_official.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_official.ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_official.role IS 'PRINCIPAL_INVESTIGATOR, STUDY_CHAIR, STUDY_DIRECTOR or STUDY_PRINCIPAL_INVESTIGATOR.';
+COMMENT ON COLUMN fact_official.full_name IS 'Name with degrees, as written ("Julia Barbado, MD, PhD").';
+COMMENT ON COLUMN fact_official.official_name IS 'Name: full_name up to its first comma.';
+COMMENT ON COLUMN fact_official.degrees IS 'Degrees: full_name after its first comma; NULL when none.';
+COMMENT ON COLUMN fact_official.affiliation IS 'Affiliation as written.';
+
+CREATE TABLE IF NOT EXISTS fact_secondary_id (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    secondary_id VARCHAR,
+    id_type VARCHAR,
+    domain VARCHAR,
+    link VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_secondary_id IS 'Other identifiers of a study (EudraCT numbers, grants, registry ids).';
+COMMENT ON COLUMN fact_secondary_id.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_secondary_id.ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_secondary_id.secondary_id IS 'The identifier as written.';
+COMMENT ON COLUMN fact_secondary_id.id_type IS 'EUDRACT_NUMBER, NIH, FDA, OTHER_GRANT, REGISTRY, OTHER, ...; NULL when not stated.';
+COMMENT ON COLUMN fact_secondary_id.domain IS 'Issuing organisation or registry, when given.';
+COMMENT ON COLUMN fact_secondary_id.link IS 'Link to the identifier, when given.';
+
+CREATE TABLE IF NOT EXISTS fact_unlabelled_term (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    term_line VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_unlabelled_term IS 'Classic pages: keyword and MeSH term lines whose headings the page text lost, kept as written.';
+COMMENT ON COLUMN fact_unlabelled_term.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_unlabelled_term.ordinal IS 'Order of the line on the page, from 1.';
+COMMENT ON COLUMN fact_unlabelled_term.term_line IS 'The line, terms run together with spaces (their boundaries are lost).';
+
+CREATE TABLE IF NOT EXISTS fact_other_field (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    label VARCHAR,
+    value VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_other_field IS 'Labelled fields a source gave that have no column of their own, so nothing is lost.';
+COMMENT ON COLUMN fact_other_field.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_other_field.ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_other_field.label IS 'Field label as written.';
+COMMENT ON COLUMN fact_other_field.value IS 'Field value as written.';
+
+CREATE TABLE IF NOT EXISTS raw_study_record (
+    nct_id VARCHAR PRIMARY KEY,
+    source_format VARCHAR,
+    source_uri VARCHAR,
+    record_hash VARCHAR,
+    record_json JSON
+);
+COMMENT ON TABLE raw_study_record IS 'The canonical record (API v2 structure) of each loaded study, whole: every field a source gave, queryable with JSON functions.';
+COMMENT ON COLUMN raw_study_record.nct_id IS 'Study (dim_study.nct_id). Key.';
+COMMENT ON COLUMN raw_study_record.source_format IS 'classic_page, api_v2_json or legacy_xml.';
+COMMENT ON COLUMN raw_study_record.source_uri IS 'Where the record came from.';
+COMMENT ON COLUMN raw_study_record.record_hash IS 'BLAKE2b-128 of record_json.';
+COMMENT ON COLUMN raw_study_record.record_json IS 'Canonical record; keys as API v2 (protocolSection...), plus "extras" for facts API v2 has no field for.';
+
+CREATE TABLE IF NOT EXISTS meta_load_run (
+    run_id VARCHAR PRIMARY KEY,
+    started_at TIMESTAMP WITH TIME ZONE,
+    finished_at TIMESTAMP WITH TIME ZONE,
+    records_read INTEGER,
+    records_loaded INTEGER,
+    records_rejected INTEGER,
+    records_superseded INTEGER,
+    source_paths VARCHAR
+);
+COMMENT ON TABLE meta_load_run IS 'One row per load: records read = loaded + rejected + superseded.';
+COMMENT ON COLUMN meta_load_run.run_id IS 'Dagster run id of the load.';
+COMMENT ON COLUMN meta_load_run.started_at IS 'When the load transaction started.';
+COMMENT ON COLUMN meta_load_run.finished_at IS 'When the load committed.';
+COMMENT ON COLUMN meta_load_run.records_read IS 'Raw records read (files, zip members, NDJSON lines, page entries).';
+COMMENT ON COLUMN meta_load_run.records_loaded IS 'Records loaded as studies.';
+COMMENT ON COLUMN meta_load_run.records_rejected IS 'Records rejected (see meta_rejection).';
+COMMENT ON COLUMN meta_load_run.records_superseded IS 'Records of a study also read in a newer version in the same run.';
+COMMENT ON COLUMN meta_load_run.source_paths IS 'Landing paths read, separated by newlines.';
+
+CREATE TABLE IF NOT EXISTS meta_rejection (
+    run_id VARCHAR,
+    source_uri VARCHAR,
+    source_format VARCHAR,
+    reason VARCHAR,
+    excerpt VARCHAR,
+    PRIMARY KEY (run_id, source_uri)
+);
+COMMENT ON TABLE meta_rejection IS 'Records a run could not read as studies, with the reason.';
+COMMENT ON COLUMN meta_rejection.run_id IS 'Run (meta_load_run.run_id).';
+COMMENT ON COLUMN meta_rejection.source_uri IS 'Where the record came from.';
+COMMENT ON COLUMN meta_rejection.source_format IS 'Format detected, NULL when none was recognised.';
+COMMENT ON COLUMN meta_rejection.reason IS 'Why it was rejected.';
+COMMENT ON COLUMN meta_rejection.excerpt IS 'The record''s first 200 characters, unprintable bytes replaced.';

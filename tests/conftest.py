@@ -1,0 +1,31 @@
+"""Shared fixtures: real sample records, a temp Dagster home, and a helper that runs the job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.resources import TrialsSettings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+API_V2 = FIXTURES / "api_v2"
+SEEDS = Path(__file__).parent.parent / "warehouse" / "landing" / "classic"
+API_V2_SAMPLES = sorted(API_V2.glob("NCT*.json"))
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def run_ingest(paths: list[Path], db: Path, staging: Path) -> dagster.ExecuteInProcessResult:
+    """Run the real ingest job in-process on ``paths`` into ``db`` (an ephemeral instance)."""
+    settings = TrialsSettings(landing_paths=[str(p) for p in paths], staging_dir=str(staging))
+    job = build_definitions(settings, str(db)).resolve_job_def("ingest_job")
+    return job.execute_in_process(instance=dagster.DagsterInstance.ephemeral(), raise_on_error=False)

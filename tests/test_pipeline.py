@@ -1,0 +1,113 @@
+"""End to end: the real ingest job on real records into a temp DuckDB file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from pipelines.transform.star import TABLES
+from tests.conftest import API_V2_SAMPLES, SEEDS, run_ingest
+
+JUNK = {
+    "picture.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+    "notes.txt": "Shopping list\n- milk\n- bread\n".encode(),
+    "other.json": b'{"hello": "world"}',
+}
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("landing")
+    shutil.copytree(SEEDS, root / "classic")
+    (root / "api").mkdir()
+    for path in API_V2_SAMPLES:
+        shutil.copy(path, root / "api" / path.name)
+    for name, content in JUNK.items():
+        (root / name).write_bytes(content)
+    return root
+
+
+@pytest.fixture(scope="module")
+def warehouse(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("warehouse")
+    result = run_ingest([landing], root / "trials.duckdb", root / "staging")
+    assert result.success
+    return root / "trials.duckdb"
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _snapshot(db: Path) -> dict[str, list[tuple]]:
+    """Every star table's rows in a stable order, without the load timestamp."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return {
+            name: conn.execute(
+                f"SELECT * {'EXCLUDE (loaded_at)' if name == 'dim_study' else ''} FROM {name} ORDER BY ALL"
+            ).fetchall()
+            for name in TABLES
+        }
+
+
+def test_every_record_is_accounted_for(warehouse: Path) -> None:
+    [(read, loaded, rejected, superseded)] = _query(
+        warehouse, "SELECT records_read, records_loaded, records_rejected, records_superseded FROM meta_load_run"
+    )
+    assert (read, loaded, rejected, superseded) == (2 + len(API_V2_SAMPLES) + len(JUNK), 10, 3, 0)
+    assert _query(warehouse, "SELECT count(*) FROM dim_study") == [(10,)]
+    reasons = dict(_query(warehouse, "SELECT regexp_extract(source_uri, '[^/]+$'), reason FROM meta_rejection"))
+    assert reasons.keys() == JUNK.keys()
+    assert reasons["picture.png"].startswith("not text")
+    assert reasons["notes.txt"].startswith("unrecognised format")
+    assert "no protocolSection" in reasons["other.json"]
+
+
+def test_a_rerun_leaves_identical_tables(landing: Path, warehouse: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, db)
+    before = _snapshot(db)
+    assert run_ingest([landing], db, tmp_path / "staging").success
+    assert _snapshot(db) == before
+    assert _query(db, "SELECT count(*) FROM meta_load_run") == [(2,)]
+
+
+def test_a_contract_failure_blocks_the_load(warehouse: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, db)
+    before = _snapshot(db)
+    study = orjson.loads(API_V2_SAMPLES[0].read_bytes())
+    study["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = -5
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(orjson.dumps(study))
+    result = run_ingest([bad], db, tmp_path / "staging")
+    assert not result.success
+    [evaluation] = [
+        e for e in result.get_asset_check_evaluations() if e.asset_key.path == ["dim_study"]
+    ]
+    assert not evaluation.passed
+    assert "greater_than_or_equal_to(0)" in evaluation.metadata["failure_cases"].value
+    assert _snapshot(db) == before
+    assert not (tmp_path / "staging" / "dim_study.parquet").exists()
+
+
+def test_the_latest_version_of_a_study_wins(tmp_path: Path) -> None:
+    study = orjson.loads(API_V2_SAMPLES[0].read_bytes())
+    status = study["protocolSection"]["statusModule"]
+    newer = orjson.loads(orjson.dumps(study))
+    newer["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2099-01-01"
+    newer["protocolSection"]["statusModule"]["overallStatus"] = "TERMINATED"
+    (tmp_path / "a_newer.json").write_bytes(orjson.dumps(newer))
+    (tmp_path / "b_older.json").write_bytes(orjson.dumps(study))
+    db = tmp_path / "t.duckdb"
+    assert run_ingest([tmp_path / "a_newer.json", tmp_path / "b_older.json"], db, tmp_path / "s").success
+    assert status["overallStatus"] != "TERMINATED"
+    assert _query(db, "SELECT overall_status, source_uri FROM dim_study") == [
+        ("TERMINATED", str(tmp_path / "a_newer.json"))
+    ]
+    assert _query(db, "SELECT records_loaded, records_superseded FROM meta_load_run") == [(1, 1)]

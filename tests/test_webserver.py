@@ -1,0 +1,83 @@
+"""The real Dagster webserver loads the code location with every asset, check, schedule and sensor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipelines.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+QUERY = """
+{
+  workspaceOrError {
+    ... on Workspace { locationEntries { name loadStatus locationOrLoadError { __typename } } }
+  }
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes {
+        schedules { name cronSchedule }
+        sensors { name }
+        assetNodes { assetKey { path } groupName
+          assetChecksOrError { ... on AssetChecks { checks { name blocking } } } }
+      }
+    }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_webserver_loads_the_code_location(dagster_home: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
+         "-m", "pipelines.definitions"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, "webserver exited"
+            assert time.monotonic() < deadline, "webserver did not start within 60 s"
+            time.sleep(0.5)
+        data = httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=30).json()["data"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    [location] = data["workspaceOrError"]["locationEntries"]
+    assert location["loadStatus"] == "LOADED"
+    assert location["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+    [repository] = data["repositoriesOrError"]["nodes"]
+    assert [(s["name"], s["cronSchedule"]) for s in repository["schedules"]] == [("daily_refresh", "0 6 * * *")]
+    assert [s["name"] for s in repository["sensors"]] == ["landing_sensor"]
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in repository["assetNodes"]}
+    assert {"canonical_studies", "trials_duckdb", "dim_study", "dim_site", "fact_outcome", "fact_eligibility"} <= set(nodes)
+    star = [n for n in nodes.values() if n["groupName"] == "star"]
+    assert len(star) == 16
+    assert all(n["assetChecksOrError"]["checks"] == [{"name": "pandera_contract", "blocking": True}] for n in star)
