@@ -6,7 +6,6 @@ Star tables are written only when every table passes its checks, so a blocked ru
 nothing invalid behind for a later load to pick up.
 """
 
-
 import os
 import time
 from collections.abc import Iterator
@@ -122,7 +121,9 @@ def check_table(name: str, tables: dict[str, pl.DataFrame]) -> AssetCheckResult:
     orphans = foreign_key_failures(name, tables)
     if orphans.height:
         failures.append(orphans.select(pl.col("relationship").alias("check"), pl.col("key").alias("value")))
-    failed = pl.concat(failures) if failures else pl.DataFrame(schema={"check": pl.String, "value": pl.String})
+    failed = (
+        pl.concat(failures) if failures else pl.DataFrame(schema={"check": pl.String, "value": pl.String})
+    )
     return AssetCheckResult(
         asset_key=AssetKey(name),
         check_name="pandera_contract",
@@ -166,8 +167,10 @@ def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Ite
 def trials_duckdb(
     context: AssetExecutionContext, settings: TrialsSettings, duckdb: DuckDBResource
 ) -> MaterializeResult:
-    records = pl.read_parquet(settings.staged(RECORDS), columns=["source_uri", "source_format", "status",
-                                                                   "rejection_reason", "excerpt"])
+    records = pl.read_parquet(
+        settings.staged(RECORDS),
+        columns=["source_uri", "source_format", "status", "rejection_reason", "excerpt"],
+    )
     tables = {name: pl.read_parquet(settings.staged(name)) for name in TABLES}
     run = LoadRun(context.run_id, datetime.now(UTC), list(settings.landing_paths))
     with duckdb.get_connection() as conn:

@@ -1,6 +1,5 @@
 """The ingest job, its daily schedule, and the sensor that watches the landing zone."""
 
-
 import hashlib
 
 import orjson

@@ -195,14 +195,21 @@ def record_frame(parsed: Iterable[ParsedRecord]) -> pl.DataFrame:
     frame = _reject_undecodable(frame)
     row = pl.col("row")
     order = ["last_update_posted", "record_hash", "source_uri"]
-    winner = row == row.sort_by(order, descending=[True, False, False], nulls_last=True).first().over("nct_id")
-    return frame.with_row_index("row").with_columns(
-        status=pl.when(pl.col("rejection_reason").is_not_null())
-        .then(pl.lit("rejected"))
-        .when(winner)
-        .then(pl.lit("accepted"))
-        .otherwise(pl.lit("superseded"))
-    ).with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE)).drop("row")
+    winner = row == row.sort_by(order, descending=[True, False, False], nulls_last=True).first().over(
+        "nct_id"
+    )
+    return (
+        frame.with_row_index("row")
+        .with_columns(
+            status=pl.when(pl.col("rejection_reason").is_not_null())
+            .then(pl.lit("rejected"))
+            .when(winner)
+            .then(pl.lit("accepted"))
+            .otherwise(pl.lit("superseded"))
+        )
+        .with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE))
+        .drop("row")
+    )
 
 
 def _reject_undecodable(frame: pl.DataFrame) -> pl.DataFrame:

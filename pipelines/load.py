@@ -59,13 +59,14 @@ def load_tables(
                 f"INSERT INTO {name} BY NAME SELECT *{extra} FROM staged",
                 {"loaded_at": run.started_at} if extra else None,
             )
-        conn.execute(f"DELETE FROM {SITE_TABLE} WHERE site_id NOT IN (SELECT site_id FROM bridge_study_site)")
+        orphan_sites = "site_id NOT IN (SELECT site_id FROM bridge_study_site)"
+        conn.execute(f"DELETE FROM {SITE_TABLE} WHERE {orphan_sites}")
         conn.register("staged", rejected)
         conn.execute("DELETE FROM meta_rejection WHERE run_id = $run_id", {"run_id": run.run_id})
         conn.execute("INSERT INTO meta_rejection BY NAME SELECT * FROM staged")
         conn.execute(
-            "INSERT OR REPLACE INTO meta_load_run VALUES ($run_id, $started, now(), $read, $loaded, $rejected,"
-            " $superseded, $paths)",
+            "INSERT OR REPLACE INTO meta_load_run VALUES"
+            " ($run_id, $started, now(), $read, $loaded, $rejected, $superseded, $paths)",
             {
                 "run_id": run.run_id,
                 "started": run.started_at,

@@ -15,7 +15,7 @@ class TrialsSettings(ConfigurableResource):
 
     landing_paths: list[str] = Field(
         default=[str(DEFAULT_LANDING)],
-        description="Files or folders to ingest (zip, gz, NDJSON, JSON pages, XML and page text are detected).",
+        description="Files or folders to ingest (zip, gz, NDJSON, JSON pages, XML, page text: detected).",
     )
     staging_dir: str = Field(
         default=str(DEFAULT_STAGING),

@@ -218,7 +218,14 @@ class FactArm(pa.DataFrameModel):
     arm_ordinal: pl.Int32 = ordinal()
     arm_label: str = text()
     arm_type: str = enum(
-        ["EXPERIMENTAL", "ACTIVE_COMPARATOR", "PLACEBO_COMPARATOR", "SHAM_COMPARATOR", "NO_INTERVENTION", "OTHER"]
+        [
+            "EXPERIMENTAL",
+            "ACTIVE_COMPARATOR",
+            "PLACEBO_COMPARATOR",
+            "SHAM_COMPARATOR",
+            "NO_INTERVENTION",
+            "OTHER",
+        ]
     )
     description: str = text()
 
@@ -258,7 +265,9 @@ class BridgeArmIntervention(pa.DataFrameModel):
 class FactOfficial(pa.DataFrameModel):
     nct_id: str = pa.Field(str_matches=NCT_ID)
     ordinal: pl.Int32 = ordinal()
-    role: str = enum(["PRINCIPAL_INVESTIGATOR", "STUDY_CHAIR", "STUDY_DIRECTOR", "STUDY_PRINCIPAL_INVESTIGATOR"])
+    role: str = enum(
+        ["PRINCIPAL_INVESTIGATOR", "STUDY_CHAIR", "STUDY_DIRECTOR", "STUDY_PRINCIPAL_INVESTIGATOR"]
+    )
     full_name: str = text()
     official_name: str = text()
     degrees: str = text()
@@ -352,13 +361,23 @@ def foreign_key_failures(table: str, tables: dict[str, pl.DataFrame]) -> pl.Data
     failures = []
     for rel in (r for r in RELATIONSHIPS if r.child == table):
         child = tables[rel.child].select(rel.columns).drop_nulls()
-        parent = tables[rel.parent].select(rel.parent_columns).rename(dict(zip(rel.parent_columns, rel.columns)))
+        parent = (
+            tables[rel.parent]
+            .select(rel.parent_columns)
+            .rename(dict(zip(rel.parent_columns, rel.columns, strict=True)))
+        )
         orphans = child.join(parent, on=list(rel.columns), how="anti")
         if orphans.height:
             failures.append(
                 orphans.select(
                     pl.lit(f"{'/'.join(rel.columns)} → {rel.parent}").alias("relationship"),
-                    pl.concat_str([pl.col(c).cast(pl.String) for c in rel.columns], separator="/").alias("key"),
+                    pl.concat_str([pl.col(c).cast(pl.String) for c in rel.columns], separator="/").alias(
+                        "key"
+                    ),
                 )
             )
-    return pl.concat(failures) if failures else pl.DataFrame(schema={"relationship": pl.String, "key": pl.String})
+    return (
+        pl.concat(failures)
+        if failures
+        else pl.DataFrame(schema={"relationship": pl.String, "key": pl.String})
+    )

@@ -40,7 +40,9 @@ def test_text_without_the_usual_headings() -> None:
 
 
 def test_key_headings_continuations_and_empty_bullets() -> None:
-    text = "Key Inclusion Criteria:\n\n1. First line\n   continued here\n*\n\nKey Exclusion Criteria:\n\n* None"
+    text = (
+        "Key Inclusion Criteria:\n\n1. First line\n   continued here\n*\n\nKey Exclusion Criteria:\n\n* None"
+    )
     assert _rows(text) == [
         ("INCLUSION", 1, None, 0, "First line continued here"),
         ("EXCLUSION", 2, None, 0, "None"),

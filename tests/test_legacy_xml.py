@@ -27,6 +27,20 @@ def _study(nct_id: str) -> dict[str, Any]:
     return parse((FIXTURES / f"{nct_id}.xml").read_bytes())
 
 
+def _unmapped(study: dict[str, Any]) -> dict[str, Any]:
+    """``extras.otherFields`` rows by label: the text, or a list of texts when the label repeats."""
+    found: dict[str, Any] = {}
+    for row in study["extras"]["otherFields"]:
+        label, value = row["label"], row["value"]
+        if label not in found:
+            found[label] = value
+        elif isinstance(found[label], list):
+            found[label].append(value)
+        else:
+            found[label] = [found[label], value]
+    return found
+
+
 # --- the independent reader ------------------------------------------------------------------------
 
 
@@ -185,7 +199,7 @@ def test_withheld_record_keeps_what_it_has() -> None:
         "responsibleParty": {"oldNameTitle": "[Redacted]", "oldOrganization": "[Redacted]"},
     }
     assert "designModule" not in protocol  # study type "N/A" has no API v2 enum ...
-    assert study["extras"]["legacyXmlUnmapped"]["study_type"] == "N/A"  # ... so it is kept here
+    assert _unmapped(study)["study_type"] == "N/A"  # ... so it is kept here
     assert study["hasResults"] is False
 
 
@@ -318,16 +332,13 @@ def test_eligibility_fields() -> None:
     observational = _study("NCT01076361")
     eligibility = observational["protocolSection"]["eligibilityModule"]
     assert "minimumAge" not in eligibility and "maximumAge" not in eligibility  # "N/A": no limit
-    assert (
-        not {"eligibility/minimum_age", "eligibility/maximum_age"}
-        & observational["extras"]["legacyXmlUnmapped"].keys()
-    )
+    assert not {"eligibility/minimum_age", "eligibility/maximum_age"} & _unmapped(observational).keys()
     assert eligibility["samplingMethod"] == "NON_PROBABILITY_SAMPLE"
     assert eligibility["studyPopulation"] == "Subjects implanted with a 4968 lead."
 
 
 def test_unmapped_fields_are_kept_in_extras() -> None:
-    unmapped = _study("NCT00023673")["extras"]["legacyXmlUnmapped"]
+    unmapped = _unmapped(_study("NCT00023673"))
     assert (
         unmapped["required_header/download_date"] == "ClinicalTrials.gov processed this data on May 11, 2018"
     )
@@ -346,7 +357,7 @@ def test_a_value_outside_the_vocabularies_lands_in_extras_not_in_the_record() ->
     study = parse(content)
     assert "overallStatus" not in study["protocolSection"]["statusModule"]
     assert "startDateStruct" not in study["protocolSection"]["statusModule"]
-    unmapped = study["extras"]["legacyXmlUnmapped"]
+    unmapped = _unmapped(study)
     assert unmapped["overall_status"] == "Paused for lunch"
     assert unmapped["start_date"] == "Summer 2020"
     assert unmapped["is_section_801"] == "Yes"

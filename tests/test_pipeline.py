@@ -14,7 +14,7 @@ from tests.conftest import API_V2_SAMPLES, SEEDS, run_ingest
 
 JUNK = {
     "picture.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
-    "notes.txt": "Shopping list\n- milk\n- bread\n".encode(),
+    "notes.txt": b"Shopping list\n- milk\n- bread\n",
     "other.json": b'{"hello": "world"}',
 }
 
@@ -57,11 +57,14 @@ def _snapshot(db: Path) -> dict[str, list[tuple]]:
 
 def test_every_record_is_accounted_for(warehouse: Path) -> None:
     [(read, loaded, rejected, superseded)] = _query(
-        warehouse, "SELECT records_read, records_loaded, records_rejected, records_superseded FROM meta_load_run"
+        warehouse,
+        "SELECT records_read, records_loaded, records_rejected, records_superseded FROM meta_load_run",
     )
     assert (read, loaded, rejected, superseded) == (2 + len(API_V2_SAMPLES) + len(JUNK), 10, 3, 0)
     assert _query(warehouse, "SELECT count(*) FROM dim_study") == [(10,)]
-    reasons = dict(_query(warehouse, "SELECT regexp_extract(source_uri, '[^/]+$'), reason FROM meta_rejection"))
+    reasons = dict(
+        _query(warehouse, "SELECT regexp_extract(source_uri, '[^/]+$'), reason FROM meta_rejection")
+    )
     assert reasons.keys() == JUNK.keys()
     assert reasons["picture.png"].startswith("not text")
     assert reasons["notes.txt"].startswith("unrecognised format")
@@ -87,9 +90,7 @@ def test_a_contract_failure_blocks_the_load(warehouse: Path, tmp_path: Path) -> 
     bad.write_bytes(orjson.dumps(study))
     result = run_ingest([bad], db, tmp_path / "staging")
     assert not result.success
-    [evaluation] = [
-        e for e in result.get_asset_check_evaluations() if e.asset_key.path == ["dim_study"]
-    ]
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.asset_key.path == ["dim_study"]]
     assert not evaluation.passed
     assert "greater_than_or_equal_to(0)" in evaluation.metadata["failure_cases"].value
     assert _snapshot(db) == before

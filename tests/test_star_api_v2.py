@@ -42,7 +42,9 @@ def test_child_row_counts_match_the_json(tables: dict[str, pl.DataFrame], path: 
     expected = {
         "dim_study": 1,
         "bridge_study_site": len(protocol.get("contactsLocationsModule", {}).get("locations", [])),
-        "fact_outcome": sum(len(outcomes.get(k, [])) for k in ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes")),
+        "fact_outcome": sum(
+            len(outcomes.get(k, [])) for k in ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes")
+        ),
         "fact_condition": len(protocol.get("conditionsModule", {}).get("conditions", [])),
         "fact_keyword": len(protocol.get("conditionsModule", {}).get("keywords", [])),
         "fact_arm": len(arms.get("armGroups", [])),
@@ -56,7 +58,11 @@ def test_child_row_counts_match_the_json(tables: dict[str, pl.DataFrame], path: 
 @pytest.mark.parametrize("path", API_V2_SAMPLES, ids=lambda p: p.stem)
 def test_dim_study_values_match_the_json(tables: dict[str, pl.DataFrame], path: Path) -> None:
     protocol = _protocol(path)
-    ident, status, design = protocol["identificationModule"], protocol["statusModule"], protocol["designModule"]
+    ident, status, design = (
+        protocol["identificationModule"],
+        protocol["statusModule"],
+        protocol["designModule"],
+    )
     row = _rows(tables, "dim_study", ident["nctId"]).row(0, named=True)
     start = status.get("startDateStruct", {})
     assert row["brief_title"] == ident.get("briefTitle")

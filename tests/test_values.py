@@ -19,7 +19,14 @@ def test_dates_keep_their_precision() -> None:
 
 @pytest.mark.parametrize(
     ("text", "years"),
-    [("18 Years", 18.0), ("6 Months", 0.5), ("1 Year", 1.0), ("14 Days", 14 / 365.25), ("N/A", None), (None, None)],
+    [
+        ("18 Years", 18.0),
+        ("6 Months", 0.5),
+        ("1 Year", 1.0),
+        ("14 Days", 14 / 365.25),
+        ("N/A", None),
+        (None, None),
+    ],
 )
 def test_ages_become_years(text: str | None, years: float | None) -> None:
     value = pl.DataFrame({"a": [text]}, schema={"a": pl.String}).select(age_years(pl.col("a"))).item()

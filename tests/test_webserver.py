@@ -45,8 +45,15 @@ def _free_port() -> int:
 def test_webserver_loads_the_code_location(dagster_home: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
-         "-m", "pipelines.definitions"],
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-m",
+            "pipelines.definitions",
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
         stdout=subprocess.DEVNULL,
@@ -74,10 +81,21 @@ def test_webserver_loads_the_code_location(dagster_home: Path) -> None:
     assert location["loadStatus"] == "LOADED"
     assert location["locationOrLoadError"]["__typename"] == "RepositoryLocation"
     [repository] = data["repositoriesOrError"]["nodes"]
-    assert [(s["name"], s["cronSchedule"]) for s in repository["schedules"]] == [("daily_refresh", "0 6 * * *")]
+    assert [(s["name"], s["cronSchedule"]) for s in repository["schedules"]] == [
+        ("daily_refresh", "0 6 * * *")
+    ]
     assert [s["name"] for s in repository["sensors"]] == ["landing_sensor"]
     nodes = {"/".join(n["assetKey"]["path"]): n for n in repository["assetNodes"]}
-    assert {"canonical_studies", "trials_duckdb", "dim_study", "dim_site", "fact_outcome", "fact_eligibility"} <= set(nodes)
+    assert {
+        "canonical_studies",
+        "trials_duckdb",
+        "dim_study",
+        "dim_site",
+        "fact_outcome",
+        "fact_eligibility",
+    } <= set(nodes)
     star = [n for n in nodes.values() if n["groupName"] == "star"]
     assert len(star) == 16
-    assert all(n["assetChecksOrError"]["checks"] == [{"name": "pandera_contract", "blocking": True}] for n in star)
+    assert all(
+        n["assetChecksOrError"]["checks"] == [{"name": "pandera_contract", "blocking": True}] for n in star
+    )

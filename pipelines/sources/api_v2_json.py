@@ -27,5 +27,7 @@ def parse(content: bytes) -> dict[str, Any]:
         raise RecordRejected("JSON object has no protocolSection: not an API v2 study")
     nct_id = (protocol.get("identificationModule") or {}).get("nctId")
     if not isinstance(nct_id, str) or not NCT_ID.fullmatch(nct_id):
-        raise RecordRejected(f"protocolSection.identificationModule.nctId is missing or malformed: {nct_id!r}")
+        raise RecordRejected(
+            f"protocolSection.identificationModule.nctId is missing or malformed: {nct_id!r}"
+        )
     return study

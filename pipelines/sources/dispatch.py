@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.sources import api_v2_json, classic_page
+from pipelines.sources import api_v2_json, classic_page, legacy_xml
 from pipelines.sources.records import RawRecord, RecordRejected
 
 SNIFF_BYTES = 4096
@@ -38,6 +38,8 @@ def detect_format(content: bytes) -> str:
     start = text.lstrip("\ufeff \t\r\n")[:1]
     if start in ("{", "["):
         return "api_v2_json"
+    if legacy_xml.looks_like_legacy_xml(head):
+        return "legacy_xml"
     if classic_page.looks_like_classic_page(text):
         return "classic_page"
     raise RecordRejected("unrecognised format: not API v2 JSON, legacy XML or a classic study page")
@@ -46,6 +48,7 @@ def detect_format(content: bytes) -> str:
 PARSERS = {
     "api_v2_json": api_v2_json.parse,
     "classic_page": classic_page.parse,
+    "legacy_xml": legacy_xml.parse,
 }
 
 

@@ -21,7 +21,9 @@ from typing import TypedDict
 
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>=|~^])")
 _ITEM = re.compile(r"^(?P<indent>\s*)(?:[*\-+•]|\d{1,3}[.)]|[a-zA-Z][.)])(?:\s+(?P<text>.*\S))?\s*$")
-_HEADING = re.compile(r"^\W*(?:key\s+)?(?P<kind>inclusion|exclusion|eligibility)\s+criteria\b[^.]{0,40}:?\s*$", re.I)
+_HEADING = re.compile(
+    r"^\W*(?:key\s+)?(?P<kind>inclusion|exclusion|eligibility)\s+criteria\b[^.]{0,40}:?\s*$", re.I
+)
 
 
 SECTION_TYPES = {"inclusion": "INCLUSION", "exclusion": "EXCLUSION", "eligibility": "UNSPECIFIED"}

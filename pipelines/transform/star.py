@@ -305,7 +305,7 @@ def _bridge_arm_intervention(studies: pl.DataFrame) -> pl.DataFrame:
 
 
 def _official_name_parts(full_name: pl.Expr) -> list[pl.Expr]:
-    """"Julia Barbado, MD, PhD" → name "Julia Barbado", degrees "MD, PhD" (split at the first comma)."""
+    """ "Julia Barbado, MD, PhD" → name "Julia Barbado", degrees "MD, PhD" (split at the first comma)."""
     return [
         full_name.str.extract(r"^([^,]*[^,\s])").alias("official_name"),
         full_name.str.extract(r"^[^,]*,\s*(.+)$").alias("degrees"),
@@ -319,9 +319,7 @@ TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
     "bridge_study_site": _bridge_study_site,
     "fact_outcome": _outcomes,
     "fact_eligibility": _eligibility,
-    "fact_condition": _list_table(
-        "conditionsModule.conditions", [ITEM.alias("condition_name")]
-    ),
+    "fact_condition": _list_table("conditionsModule.conditions", [ITEM.alias("condition_name")]),
     "fact_keyword": _list_table("conditionsModule.keywords", [ITEM.alias("keyword")]),
     "fact_arm": _list_table(
         "armsInterventionsModule.armGroups",

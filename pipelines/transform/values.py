@@ -38,7 +38,7 @@ def date_precision(text: pl.Expr) -> pl.Expr:
 
 
 def age_years(text: pl.Expr) -> pl.Expr:
-    """"18 Years", "6 Months", "N/A" → years as a float (NULL when no limit or unreadable)."""
+    """ "18 Years", "6 Months", "N/A" → years as a float (NULL when no limit or unreadable)."""
     number = text.str.extract(_AGE, 1).cast(pl.Float64)
     unit = text.str.extract(_AGE, 2).str.to_lowercase()
     return number * unit.replace_strict(_YEARS_PER_UNIT, default=None, return_dtype=pl.Float64)
