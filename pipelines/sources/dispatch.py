@@ -52,15 +52,35 @@ PARSERS = {
 }
 
 
-def parse_record(raw: RawRecord) -> ParsedRecord:
-    """Parse one record; a bad record becomes a rejection, never an exception."""
+def parse_record(raw: RawRecord, keep_contact_details: bool = False) -> ParsedRecord:
+    """Parse one record; a bad record becomes a rejection, never an exception.
+
+    Contacts' phone numbers and e-mail addresses are personal data: they are removed from the
+    canonical record (hence from every table) unless ``keep_contact_details`` opts in.
+    """
     source_format: str | None = None
     try:
         source_format = detect_format(raw.content)
         study = PARSERS[source_format](raw.content)
     except RecordRejected as error:
         return ParsedRecord(raw.source_uri, source_format, None, str(error), excerpt(raw.content))
+    if not keep_contact_details:
+        redact_contact_details(study)
     return ParsedRecord(raw.source_uri, source_format, study, None, None)
+
+
+CONTACT_DETAILS = ("phone", "phoneExt", "email")
+
+
+def redact_contact_details(study: dict[str, Any]) -> None:
+    """Drop phone numbers and e-mails of central and site contacts, in place (names and roles stay)."""
+    module = study.get("protocolSection", {}).get("contactsLocationsModule") or {}
+    contacts = [*module.get("centralContacts", [])]
+    for location in module.get("locations", []):
+        contacts.extend(location.get("contacts", []))
+    for contact in contacts:
+        for key in CONTACT_DETAILS:
+            contact.pop(key, None)
 
 
 def excerpt(content: bytes, limit: int = 200) -> str:

@@ -37,18 +37,23 @@ from defusedxml import DefusedXmlException, DTDForbidden
 
 from pipelines.sources.records import RecordRejected
 from pipelines.vocabulary import (
+    AGENCY_CLASS,
     ALLOCATION,
     ARM_GROUP_TYPE,
     BIOSPEC_RETENTION,
     DATE_TYPE,
+    HEALTHY_VOLUNTEERS,
     INTERVENTION_MODEL,
     INTERVENTION_TYPE,
+    IPD_INFO_TYPE,
+    IPD_SHARING,
     LOCATION_STATUS,
     OBSERVATIONAL_MODEL,
     OFFICIAL_ROLE,
     OVERALL_STATUS,
     PATIENT_REGISTRY,
     PRIMARY_PURPOSE,
+    RESPONSIBLE_PARTY_TYPE,
     SAMPLING_METHOD,
     SEX,
     STUDY_TYPE,
@@ -60,26 +65,6 @@ from pipelines.vocabulary import (
 )
 
 NCT_ID = re.compile(r"NCT\d{8}")
-
-# --- vocabularies: legacy display text → API v2 enum ---------------------------------------------
-# The legacy XML writes the registry's display text (public.xsd lists the values). The general
-# tables live in pipelines.vocabulary; these are the ones only this format needs.
-
-AGENCY_CLASS = {"NIH": "NIH", "U.S. Fed": "FED", "Industry": "INDUSTRY", "Other": "OTHER"}
-RESPONSIBLE_PARTY_TYPE = {
-    "Sponsor": "SPONSOR",
-    "Principal Investigator": "PRINCIPAL_INVESTIGATOR",
-    "Sponsor-Investigator": "SPONSOR_INVESTIGATOR",
-}
-HEALTHY_VOLUNTEERS = {"Accepts Healthy Volunteers": True, "Yes": True, "No": False}
-IPD_SHARING = {"Yes": "YES", "No": "NO", "Undecided": "UNDECIDED"}
-IPD_INFO_TYPE = {
-    "Study Protocol": "STUDY_PROTOCOL",
-    "Statistical Analysis Plan (SAP)": "SAP",
-    "Informed Consent Form (ICF)": "ICF",
-    "Clinical Study Report (CSR)": "CSR",
-    "Analytic Code": "ANALYTIC_CODE",
-}
 
 # --- converters: one element → canonical value ----------------------------------------------------
 # A converter returns None when it cannot convert: the element then lands in extras with its text,
