@@ -62,7 +62,7 @@ def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) 
     started = time.perf_counter()
     parsed = []
     for parsed_count, raw in enumerate(iter_raw_records(settings.landing_paths), start=1):
-        parsed.append(parse_record(raw))
+        parsed.append(parse_record(raw, settings.keep_contact_details))
         if parsed_count % PROGRESS_EVERY == 0:
             rate = parsed_count / (time.perf_counter() - started)
             context.log.info(f"parsed {parsed_count:,} records ({rate:,.0f}/s)")

@@ -13,8 +13,10 @@ lacks, so one schema serves sparse and rich records alike.
 - ``unspecifiedOutcomes``: outcome measures whose kind (primary/secondary/other) the source
   does not state, in source order.
 - ``unlabelledTermLines``: keyword/MeSH lines whose headings the classic page text lost.
-- ``otherFields``: ``{label, value}`` rows the parser recognised as fields but does not map.
+- ``otherFields``: ``{label, value}`` rows a source gives that have no API v2 field (classic page
+  rows with unknown labels, legacy XML elements such as ``required_header/download_date``).
 - ``criteriaNestingInferred``: the criteria's nesting was reconstructed from flattened text.
+- ``unplacedLines``: classic page lines outside every recognised section (kept, not interpreted).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ LS = pl.List(pl.String)
 DATE = {"date": S, "type": S}
 OUTCOME = [{"measure": S, "timeFrame": S, "description": S}]
 MESHES = [{"id": S, "term": S}]
+CONTACTS = [{"name": S, "role": S, "phone": S, "phoneExt": S, "email": S}]
+BROWSE = {"meshes": MESHES, "ancestors": MESHES}
 
 
 def _dtype(spec: Any) -> pl.DataType:
@@ -124,9 +128,11 @@ STUDY_SPEC: dict[str, Any] = {
             "stdAges": LS,
         },
         "contactsLocationsModule": {
+            "centralContacts": CONTACTS,
             "overallOfficials": [{"name": S, "affiliation": S, "role": S}],
             "locations": [
                 {
+                    "contacts": CONTACTS,
                     "facility": S,
                     "status": S,
                     "city": S,
@@ -137,6 +143,48 @@ STUDY_SPEC: dict[str, Any] = {
                 }
             ],
         },
+        "referencesModule": {"references": [{"pmid": S, "type": S, "citation": S}]},
+    },
+    "derivedSection": {"conditionBrowseModule": BROWSE, "interventionBrowseModule": BROWSE},
+    "resultsSection": {
+        "outcomeMeasuresModule": {
+            "outcomeMeasures": [
+                {
+                    "type": S,
+                    "title": S,
+                    "description": S,
+                    "populationDescription": S,
+                    "reportingStatus": S,
+                    "anticipatedPostingDate": S,
+                    "paramType": S,
+                    "dispersionType": S,
+                    "unitOfMeasure": S,
+                    "timeFrame": S,
+                    "groups": [{"id": S, "title": S, "description": S}],
+                    "denoms": [{"units": S, "counts": [{"groupId": S, "value": S}]}],
+                    "classes": [
+                        {
+                            "title": S,
+                            "categories": [
+                                {
+                                    "title": S,
+                                    "measurements": [
+                                        {
+                                            "groupId": S,
+                                            "value": S,
+                                            "spread": S,
+                                            "lowerLimit": S,
+                                            "upperLimit": S,
+                                            "comment": S,
+                                        }
+                                    ],
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
     },
     "extras": {
         "titleLine": S,

@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (any supported format)")
     ingest.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     ingest.add_argument("--staging", type=Path, help="keep staged Parquet here (default: a temp dir)")
+    ingest.add_argument(
+        "--keep-contact-details",
+        action="store_true",
+        help="keep contacts' phone numbers and e-mails (personal data, dropped by default)",
+    )
 
     sql = commands.add_parser("sql", help="run one query on a read-only connection")
     query = sql.add_mutually_exclusive_group(required=True)
@@ -35,14 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "ingest":
-            return run_ingest(args.paths, args.db, args.staging)
+            return run_ingest(args.paths, args.db, args.staging, args.keep_contact_details)
         return run_sql(args.query or args.file.read_text(), args.db, args.format)
     except (duckdb.Error, FileNotFoundError) as error:
         print(f"trials: {error}", file=sys.stderr)
         return 2
 
 
-def run_ingest(paths: list[Path], db: Path, staging: Path | None) -> int:
+def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_details: bool = False) -> int:
     """Materialize every asset in-process, exactly as a run launched from the Dagster UI would."""
     from dagster import DagsterInstance
 
@@ -55,7 +60,9 @@ def run_ingest(paths: list[Path], db: Path, staging: Path | None) -> int:
     db.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="trials-staging-") as scratch:
         settings = TrialsSettings(
-            landing_paths=[str(path.resolve()) for path in paths], staging_dir=str(staging or scratch)
+            landing_paths=[str(path.resolve()) for path in paths],
+            staging_dir=str(staging or scratch),
+            keep_contact_details=keep_contact_details,
         )
         job = build_definitions(settings, str(db.resolve())).resolve_job_def("ingest_job")
         instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()

@@ -17,6 +17,10 @@ class TrialsSettings(ConfigurableResource):
         default=[str(DEFAULT_LANDING)],
         description="Files or folders to ingest (zip, gz, NDJSON, JSON pages, XML, page text: detected).",
     )
+    keep_contact_details: bool = Field(
+        default=False,
+        description="Keep contacts' phone numbers and e-mail addresses (personal data; dropped by default).",
+    )
     staging_dir: str = Field(
         default=str(DEFAULT_STAGING),
         description="Where validated star tables wait (as Parquet) between transform and load.",

@@ -302,6 +302,126 @@ class FactOtherField(pa.DataFrameModel):
         unique = ["nct_id", "ordinal"]
 
 
+class FactSponsor(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    ordinal: pl.Int32 = ordinal()
+    sponsor_role: str = pa.Field(isin=["LEAD", "COLLABORATOR"])
+    sponsor_name: str = text()
+    sponsor_class: str = text(str_matches=r"^[A-Z_]+$")
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "ordinal"]
+
+
+class FactContact(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    ordinal: pl.Int32 = ordinal()
+    site_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
+    contact_name: str = text()
+    contact_role: str = text(str_matches=r"^[A-Z_]+$")
+    phone: str = text()
+    phone_ext: str = text()
+    email: str = text()
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "ordinal"]
+
+
+class FactMeshTerm(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    ordinal: pl.Int32 = ordinal()
+    mesh_kind: str = pa.Field(isin=["CONDITION", "INTERVENTION"])
+    is_ancestor: bool = pa.Field()
+    mesh_id: str = text(str_matches=r"^[A-Z]\d+$")
+    mesh_term: str = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "ordinal"]
+
+
+class FactReference(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    ordinal: pl.Int32 = ordinal()
+    pmid: str = text(str_matches=r"^\d+$")
+    reference_type: str = enum(["BACKGROUND", "RESULT", "DERIVED"])
+    citation: str = text()
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "ordinal"]
+
+
+class FactResultOutcome(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    result_ordinal: pl.Int32 = ordinal()
+    outcome_type: str = enum(["PRIMARY", "SECONDARY", "OTHER_PRE_SPECIFIED", "POST_HOC"])
+    title: str = text()
+    description: str = text()
+    time_frame: str = text()
+    population: str = text()
+    reporting_status: str = enum(["POSTED", "NOT_POSTED"])
+    anticipated_posting_date_raw: str = text()
+    param_type: str = text(str_matches=r"^[A-Z_]+$")
+    dispersion_type: str = text()
+    units: str = text()
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "result_ordinal"]
+
+
+class FactResultGroup(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    result_ordinal: pl.Int32 = ordinal()
+    group_id: str = pa.Field(str_length={"min_value": 1})
+    group_title: str = text()
+    group_description: str = text()
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "result_ordinal", "group_id"]
+
+
+class FactResultDenom(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    result_ordinal: pl.Int32 = ordinal()
+    denom_ordinal: pl.Int32 = ordinal()
+    group_id: str = pa.Field(str_length={"min_value": 1})
+    units: str = text()
+    count_raw: str = text()
+    count_value: float = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "result_ordinal", "denom_ordinal", "group_id"]
+
+
+class FactResultMeasurement(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    result_ordinal: pl.Int32 = ordinal()
+    class_ordinal: pl.Int32 = ordinal()
+    class_title: str = text()
+    category_ordinal: pl.Int32 = ordinal()
+    category_title: str = text()
+    group_id: str = pa.Field(str_length={"min_value": 1})
+    value_raw: str = text()
+    spread_raw: str = text()
+    lower_limit_raw: str = text()
+    upper_limit_raw: str = text()
+    value: float = text()
+    spread: float = text()
+    lower_limit: float = text()
+    upper_limit: float = text()
+    comment: str = text()
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "result_ordinal", "class_ordinal", "category_ordinal", "group_id"]
+
+
 class RawStudyRecord(pa.DataFrameModel):
     nct_id: str = pa.Field(str_matches=NCT_ID, unique=True)
     source_format: str = pa.Field(isin=["classic_page", "api_v2_json", "legacy_xml"])
@@ -329,6 +449,14 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "fact_secondary_id": FactSecondaryId,
     "fact_unlabelled_term": FactUnlabelledTerm,
     "fact_other_field": FactOtherField,
+    "fact_sponsor": FactSponsor,
+    "fact_contact": FactContact,
+    "fact_mesh_term": FactMeshTerm,
+    "fact_reference": FactReference,
+    "fact_result_outcome": FactResultOutcome,
+    "fact_result_group": FactResultGroup,
+    "fact_result_denom": FactResultDenom,
+    "fact_result_measurement": FactResultMeasurement,
     "raw_study_record": RawStudyRecord,
 }
 
@@ -353,6 +481,20 @@ RELATIONSHIPS: list[Relationship] = [
         ("nct_id", "intervention_ordinal"),
     ),
     Relationship("fact_eligibility", ("nct_id", "parent_ordinal"), "fact_eligibility", ("nct_id", "ordinal")),
+    Relationship("fact_contact", ("nct_id", "site_ordinal"), "bridge_study_site", ("nct_id", "site_ordinal")),
+    *(
+        Relationship(name, ("nct_id", "result_ordinal"), "fact_result_outcome", ("nct_id", "result_ordinal"))
+        for name in ("fact_result_group", "fact_result_denom", "fact_result_measurement")
+    ),
+    *(
+        Relationship(
+            name,
+            ("nct_id", "result_ordinal", "group_id"),
+            "fact_result_group",
+            ("nct_id", "result_ordinal", "group_id"),
+        )
+        for name in ("fact_result_denom", "fact_result_measurement")
+    ),
 ]
 
 

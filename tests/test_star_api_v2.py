@@ -35,7 +35,11 @@ def _rows(tables: dict[str, pl.DataFrame], table: str, nct_id: str) -> pl.DataFr
 
 @pytest.mark.parametrize("path", API_V2_SAMPLES, ids=lambda p: p.stem)
 def test_child_row_counts_match_the_json(tables: dict[str, pl.DataFrame], path: Path) -> None:
-    protocol = _protocol(path)
+    record = json.loads(path.read_text())
+    protocol = record["protocolSection"]
+    derived = record.get("derivedSection", {})
+    sponsors = protocol.get("sponsorCollaboratorsModule", {})
+    contacts = protocol.get("contactsLocationsModule", {})
     nct_id = protocol["identificationModule"]["nctId"]
     outcomes = protocol.get("outcomesModule", {})
     arms = protocol.get("armsInterventionsModule", {})
@@ -51,6 +55,18 @@ def test_child_row_counts_match_the_json(tables: dict[str, pl.DataFrame], path: 
         "fact_intervention": len(arms.get("interventions", [])),
         "fact_official": len(protocol.get("contactsLocationsModule", {}).get("overallOfficials", [])),
         "fact_secondary_id": len(protocol["identificationModule"].get("secondaryIdInfos", [])),
+        "fact_sponsor": ("leadSponsor" in sponsors) + len(sponsors.get("collaborators", [])),
+        "fact_contact": len(contacts.get("centralContacts", []))
+        + sum(len(site.get("contacts", [])) for site in contacts.get("locations", [])),
+        "fact_mesh_term": sum(
+            len(derived.get(module, {}).get(field, []))
+            for module in ("conditionBrowseModule", "interventionBrowseModule")
+            for field in ("meshes", "ancestors")
+        ),
+        "fact_reference": len(protocol.get("referencesModule", {}).get("references", [])),
+        "fact_result_outcome": len(
+            record.get("resultsSection", {}).get("outcomeMeasuresModule", {}).get("outcomeMeasures", [])
+        ),
     }
     assert {table: _rows(tables, table, nct_id).height for table in expected} == expected
 
@@ -95,3 +111,49 @@ def test_known_facts_of_the_samples(tables: dict[str, pl.DataFrame]) -> None:
         "Bath Ankylosing Spondylitis Disease Activity Index (BASDAI) score >= 4",
         "Spinal pain >= 4 on a 0 to 10 Numerical Rating Scale (NRS)",
     ]
+
+
+def test_posted_outcomes_match_aacts_own_expected_rows(tables: dict[str, pl.DataFrame]) -> None:
+    """AACT's expected ``outcomes`` rows for NCT05594173 (its test fixture) as an independent oracle."""
+    oracle = pl.read_csv(API_V2_SAMPLES[0].parent / "NCT05594173.aact_expected_outcomes.txt", separator="|")
+    ours = _rows(tables, "fact_result_outcome", "NCT05594173").sort("result_ordinal")
+    columns = {
+        "outcome_type": "outcome_type",
+        "title": "title",
+        "description": "description",
+        "time_frame": "time_frame",
+        "population": "population",
+        "units": "units",
+        "dispersion_type": "dispersion_type",
+        "param_type": "param_type",
+    }
+    assert ours.select(list(columns)).rows() == oracle.select(list(columns.values())).rows()
+
+
+def test_results_tables_hold_every_posted_value(tables: dict[str, pl.DataFrame]) -> None:
+    results = json.loads((API_V2_SAMPLES[0].parent / "NCT05594173.json").read_text())["resultsSection"]
+    measures = results["outcomeMeasuresModule"]["outcomeMeasures"]
+    measurements = [
+        (m, c, k, v)
+        for m in measures
+        for c in m.get("classes", [])
+        for k in c["categories"]
+        for v in k["measurements"]
+    ]
+    rows = _rows(tables, "fact_result_measurement", "NCT05594173")
+    assert rows.height == len(measurements)
+    assert sorted(rows["value_raw"].to_list()) == sorted(v["value"] for *_, v in measurements)
+    assert _rows(tables, "fact_result_group", "NCT05594173").height == sum(len(m["groups"]) for m in measures)
+
+
+def test_contact_details_are_dropped_unless_kept() -> None:
+    sample = next(p for p in API_V2_SAMPLES if p.stem == "NCT03475563")
+    assert b"@" in sample.read_bytes()  # the record does carry e-mail addresses
+    [raw] = list(iter_raw_records([sample]))
+    redacted, kept = (build_tables(record_frame([parse_record(raw, keep)])) for keep in (False, True))
+    assert redacted["fact_contact"]["email"].null_count() == redacted["fact_contact"].height
+    assert "@" not in redacted["raw_study_record"]["record_json"][0]
+    assert kept["fact_contact"]["email"].drop_nulls().to_list() == ["iotaegui@vhebron.net"]
+    assert (
+        redacted["fact_contact"]["contact_name"].to_list() == kept["fact_contact"]["contact_name"].to_list()
+    )

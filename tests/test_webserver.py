@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from pipelines.settings import PROJECT_ROOT
+from pipelines.transform.star import TABLES
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +96,7 @@ def test_webserver_loads_the_code_location(dagster_home: Path) -> None:
         "fact_eligibility",
     } <= set(nodes)
     star = [n for n in nodes.values() if n["groupName"] == "star"]
-    assert len(star) == 16
+    assert len(star) == len(TABLES)
     assert all(
         n["assetChecksOrError"]["checks"] == [{"name": "pandera_contract", "blocking": True}] for n in star
     )

@@ -14,24 +14,10 @@ from collections.abc import Callable
 import polars as pl
 import pycountry
 
+from pipelines.transform import results
 from pipelines.transform.criteria import split_criteria
+from pipelines.transform.paths import ITEM, NCT_ID, at, explode_items, exploded, p, tagged_lists
 from pipelines.transform.values import age_years, date_precision, date_value, joined
-
-STUDY = pl.col("study")
-ITEM = pl.col("item")
-
-
-def at(path: str, root: pl.Expr = STUDY) -> pl.Expr:
-    """The value at a dotted path of nested structs (``protocolSection.statusModule.whyStopped``)."""
-    expr = root
-    for name in path.split("."):
-        expr = expr.struct.field(name)
-    return expr
-
-
-def p(path: str) -> pl.Expr:
-    """A ``protocolSection`` path."""
-    return at("protocolSection." + path)
 
 
 def _date_columns(name: str, struct_path: str) -> list[pl.Expr]:
@@ -42,8 +28,6 @@ def _date_columns(name: str, struct_path: str) -> list[pl.Expr]:
         p(f"statusModule.{struct_path}.type").alias(f"{name}_date_type"),
     ]
 
-
-NCT_ID = p("identificationModule.nctId").alias("nct_id")
 
 DIM_STUDY: list[pl.Expr] = [
     NCT_ID,
@@ -120,52 +104,93 @@ RAW_STUDY_RECORD: list[pl.Expr] = [
 ]
 
 
-def exploded(studies: pl.DataFrame, path: str) -> pl.DataFrame:
-    """One row per element of a list field: ``nct_id``, 1-based ``ordinal`` and the ``item``."""
-    items = at(path) if path.startswith(("extras", "derivedSection", "hasResults")) else p(path)
-    return (
-        studies.select(NCT_ID, items.alias("item"))
-        .explode("item")
-        .filter(pl.col("item").is_not_null())
-        .with_columns(ordinal=pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("nct_id"))
-    )
-
-
 def _list_table(
     path: str, columns: list[pl.Expr], ordinal: str = "ordinal"
 ) -> Callable[[pl.DataFrame], pl.DataFrame]:
     def build(studies: pl.DataFrame) -> pl.DataFrame:
-        return exploded(studies, path).select("nct_id", pl.col("ordinal").alias(ordinal), *columns)
+        return exploded(studies, path, ordinal).select("nct_id", ordinal, *columns)
 
     return build
 
 
 def _outcomes(studies: pl.DataFrame) -> pl.DataFrame:
     """Primary, secondary, other and unspecified outcomes; ``ordinal`` runs across all of them."""
-    kinds = {
-        "PRIMARY": "protocolSection.outcomesModule.primaryOutcomes",
-        "SECONDARY": "protocolSection.outcomesModule.secondaryOutcomes",
-        "OTHER": "protocolSection.outcomesModule.otherOutcomes",
-        "UNSPECIFIED": "extras.unspecifiedOutcomes",
-    }
     parts = [
-        studies.select(NCT_ID, at(path).alias("item"))
-        .explode("item")
-        .filter(pl.col("item").is_not_null())
-        .with_columns(outcome_type=pl.lit(kind), kind_rank=pl.lit(rank))
-        for rank, (kind, path) in enumerate(kinds.items())
+        ({"outcome_type": kind}, at(path))
+        for kind, path in [
+            ("PRIMARY", "protocolSection.outcomesModule.primaryOutcomes"),
+            ("SECONDARY", "protocolSection.outcomesModule.secondaryOutcomes"),
+            ("OTHER", "protocolSection.outcomesModule.otherOutcomes"),
+            ("UNSPECIFIED", "extras.unspecifiedOutcomes"),
+        ]
     ]
+    return tagged_lists(studies, parts).select(
+        "nct_id",
+        "outcome_type",
+        "ordinal",
+        at("measure", ITEM).alias("measure"),
+        at("timeFrame", ITEM).alias("time_frame"),
+        at("description", ITEM).alias("description"),
+    )
+
+
+def _sponsors(studies: pl.DataFrame) -> pl.DataFrame:
+    """The lead sponsor (ordinal 1) and the collaborators, in source order."""
+    parts = [
+        ({"sponsor_role": "LEAD"}, pl.concat_list(p("sponsorCollaboratorsModule.leadSponsor"))),
+        ({"sponsor_role": "COLLABORATOR"}, p("sponsorCollaboratorsModule.collaborators")),
+    ]
+    return tagged_lists(studies, parts).select(
+        "nct_id",
+        "ordinal",
+        "sponsor_role",
+        at("name", ITEM).alias("sponsor_name"),
+        at("class", ITEM).alias("sponsor_class"),
+    )
+
+
+def _contacts(studies: pl.DataFrame) -> pl.DataFrame:
+    """Central contacts (no site) and each site's contacts; phone/e-mail only if the user opted in."""
+    sites = exploded(studies, "protocolSection.contactsLocationsModule.locations", "site_ordinal")
+    at_sites = explode_items(sites, at("contacts", ITEM), ["nct_id", "site_ordinal"], "contact_ordinal").drop(
+        "contact_ordinal"
+    )
+    central = exploded(studies, "protocolSection.contactsLocationsModule.centralContacts").select(
+        "nct_id", pl.lit(None, dtype=pl.Int32).alias("site_ordinal"), "item"
+    )
     return (
-        pl.concat(parts)
+        pl.concat([central, at_sites])
         .with_columns(ordinal=pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("nct_id"))
         .select(
             "nct_id",
-            "outcome_type",
             "ordinal",
-            at("measure", ITEM).alias("measure"),
-            at("timeFrame", ITEM).alias("time_frame"),
-            at("description", ITEM).alias("description"),
+            "site_ordinal",
+            at("name", ITEM).alias("contact_name"),
+            at("role", ITEM).alias("contact_role"),
+            at("phone", ITEM).alias("phone"),
+            at("phoneExt", ITEM).alias("phone_ext"),
+            at("email", ITEM).alias("email"),
         )
+    )
+
+
+def _mesh_terms(studies: pl.DataFrame) -> pl.DataFrame:
+    """MeSH terms the registry derived for conditions and interventions, with their ancestors."""
+    parts = [
+        ({"mesh_kind": kind, "is_ancestor": ancestor}, at(f"derivedSection.{module}.{field}"))
+        for kind, module in [
+            ("CONDITION", "conditionBrowseModule"),
+            ("INTERVENTION", "interventionBrowseModule"),
+        ]
+        for ancestor, field in [(False, "meshes"), (True, "ancestors")]
+    ]
+    return tagged_lists(studies, parts).select(
+        "nct_id",
+        "ordinal",
+        "mesh_kind",
+        "is_ancestor",
+        at("id", ITEM).alias("mesh_id"),
+        at("term", ITEM).alias("mesh_term"),
     )
 
 
@@ -204,7 +229,7 @@ SITE_KEY_PARTS = ("facility", "city", "state", "zip", "country")
 
 
 def _locations(studies: pl.DataFrame) -> pl.DataFrame:
-    rows = exploded(studies, "contactsLocationsModule.locations")
+    rows = exploded(studies, "protocolSection.contactsLocationsModule.locations")
     key = pl.concat_str([_normalised(at(part, ITEM)) for part in SITE_KEY_PARTS], separator="|")
     return rows.with_columns(site_key=key)
 
@@ -288,12 +313,12 @@ def _bridge_study_site(studies: pl.DataFrame) -> pl.DataFrame:
 
 def _bridge_arm_intervention(studies: pl.DataFrame) -> pl.DataFrame:
     """Which interventions each arm receives, from the interventions' ``armGroupLabels``."""
-    interventions = exploded(studies, "armsInterventionsModule.interventions").select(
+    interventions = exploded(studies, "protocolSection.armsInterventionsModule.interventions").select(
         "nct_id",
         pl.col("ordinal").alias("intervention_ordinal"),
         at("armGroupLabels", ITEM).alias("arm_label"),
     )
-    arms = exploded(studies, "armsInterventionsModule.armGroups").select(
+    arms = exploded(studies, "protocolSection.armsInterventionsModule.armGroups").select(
         "nct_id", pl.col("ordinal").alias("arm_ordinal"), at("label", ITEM).alias("arm_label")
     )
     return (
@@ -319,10 +344,12 @@ TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
     "bridge_study_site": _bridge_study_site,
     "fact_outcome": _outcomes,
     "fact_eligibility": _eligibility,
-    "fact_condition": _list_table("conditionsModule.conditions", [ITEM.alias("condition_name")]),
-    "fact_keyword": _list_table("conditionsModule.keywords", [ITEM.alias("keyword")]),
+    "fact_condition": _list_table(
+        "protocolSection.conditionsModule.conditions", [ITEM.alias("condition_name")]
+    ),
+    "fact_keyword": _list_table("protocolSection.conditionsModule.keywords", [ITEM.alias("keyword")]),
     "fact_arm": _list_table(
-        "armsInterventionsModule.armGroups",
+        "protocolSection.armsInterventionsModule.armGroups",
         [
             at("label", ITEM).alias("arm_label"),
             at("type", ITEM).alias("arm_type"),
@@ -331,7 +358,7 @@ TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
         ordinal="arm_ordinal",
     ),
     "fact_intervention": _list_table(
-        "armsInterventionsModule.interventions",
+        "protocolSection.armsInterventionsModule.interventions",
         [
             at("type", ITEM).alias("intervention_type"),
             at("name", ITEM).alias("intervention_name"),
@@ -342,7 +369,7 @@ TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
     ),
     "bridge_arm_intervention": _bridge_arm_intervention,
     "fact_official": _list_table(
-        "contactsLocationsModule.overallOfficials",
+        "protocolSection.contactsLocationsModule.overallOfficials",
         [
             at("role", ITEM).alias("role"),
             at("name", ITEM).alias("full_name"),
@@ -351,7 +378,7 @@ TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
         ],
     ),
     "fact_secondary_id": _list_table(
-        "identificationModule.secondaryIdInfos",
+        "protocolSection.identificationModule.secondaryIdInfos",
         [
             at("id", ITEM).alias("secondary_id"),
             at("type", ITEM).alias("id_type"),
@@ -363,6 +390,18 @@ TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
     "fact_other_field": _list_table(
         "extras.otherFields", [at("label", ITEM).alias("label"), at("value", ITEM).alias("value")]
     ),
+    "fact_sponsor": _sponsors,
+    "fact_contact": _contacts,
+    "fact_mesh_term": _mesh_terms,
+    "fact_reference": _list_table(
+        "protocolSection.referencesModule.references",
+        [
+            at("pmid", ITEM).alias("pmid"),
+            at("type", ITEM).alias("reference_type"),
+            at("citation", ITEM).alias("citation"),
+        ],
+    ),
+    **results.TABLES,
     "raw_study_record": lambda studies: studies.select(RAW_STUDY_RECORD),
 }
 

@@ -347,6 +347,174 @@ COMMENT ON COLUMN fact_other_field.ordinal IS 'Order in the source, from 1.';
 COMMENT ON COLUMN fact_other_field.label IS 'Field label as written.';
 COMMENT ON COLUMN fact_other_field.value IS 'Field value as written.';
 
+CREATE TABLE IF NOT EXISTS fact_sponsor (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    sponsor_role VARCHAR,
+    sponsor_name VARCHAR,
+    sponsor_class VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_sponsor IS 'The lead sponsor (ordinal 1) and the collaborators of a study.';
+COMMENT ON COLUMN fact_sponsor.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_sponsor.ordinal IS 'Lead sponsor first, then collaborators in source order, from 1.';
+COMMENT ON COLUMN fact_sponsor.sponsor_role IS 'LEAD or COLLABORATOR.';
+COMMENT ON COLUMN fact_sponsor.sponsor_name IS 'Organisation (or person) as written.';
+COMMENT ON COLUMN fact_sponsor.sponsor_class IS 'INDUSTRY, NIH, FED, OTHER_GOV, NETWORK, INDIV, OTHER, ...; NULL when not given.';
+
+CREATE TABLE IF NOT EXISTS fact_contact (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    site_ordinal INTEGER,
+    contact_name VARCHAR,
+    contact_role VARCHAR,
+    phone VARCHAR,
+    phone_ext VARCHAR,
+    email VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_contact IS 'Central contacts (site_ordinal NULL) and site contacts. Phone and e-mail are personal data: NULL unless the run opted in (keep_contact_details).';
+COMMENT ON COLUMN fact_contact.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_contact.ordinal IS 'Central contacts first, then site contacts by site, from 1.';
+COMMENT ON COLUMN fact_contact.site_ordinal IS 'Site (bridge_study_site.site_ordinal of the same study); NULL for a central contact.';
+COMMENT ON COLUMN fact_contact.contact_name IS 'Name as written.';
+COMMENT ON COLUMN fact_contact.contact_role IS 'CONTACT, PRINCIPAL_INVESTIGATOR, SUB_INVESTIGATOR, ...';
+COMMENT ON COLUMN fact_contact.phone IS 'Phone number; NULL unless the run kept contact details.';
+COMMENT ON COLUMN fact_contact.phone_ext IS 'Phone extension; NULL unless the run kept contact details.';
+COMMENT ON COLUMN fact_contact.email IS 'E-mail address; NULL unless the run kept contact details.';
+
+CREATE TABLE IF NOT EXISTS fact_mesh_term (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    mesh_kind VARCHAR,
+    is_ancestor BOOLEAN,
+    mesh_id VARCHAR,
+    mesh_term VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_mesh_term IS 'MeSH terms the registry derived for a study''s conditions and interventions (API v2 derivedSection; legacy XML gives terms without ids).';
+COMMENT ON COLUMN fact_mesh_term.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_mesh_term.ordinal IS 'Order: condition terms, condition ancestors, intervention terms, intervention ancestors, from 1.';
+COMMENT ON COLUMN fact_mesh_term.mesh_kind IS 'CONDITION or INTERVENTION.';
+COMMENT ON COLUMN fact_mesh_term.is_ancestor IS 'True for a broader ancestor term, false for a term matched to the record.';
+COMMENT ON COLUMN fact_mesh_term.mesh_id IS 'MeSH descriptor id (D000003550); NULL when the source gives none.';
+COMMENT ON COLUMN fact_mesh_term.mesh_term IS 'MeSH heading.';
+
+CREATE TABLE IF NOT EXISTS fact_reference (
+    nct_id VARCHAR,
+    ordinal INTEGER,
+    pmid VARCHAR,
+    reference_type VARCHAR,
+    citation VARCHAR,
+    PRIMARY KEY (nct_id, ordinal)
+);
+COMMENT ON TABLE fact_reference IS 'Publications a study cites or that report its results.';
+COMMENT ON COLUMN fact_reference.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_reference.ordinal IS 'Order in the source, from 1.';
+COMMENT ON COLUMN fact_reference.pmid IS 'PubMed id; NULL when the reference has none.';
+COMMENT ON COLUMN fact_reference.reference_type IS 'BACKGROUND, RESULT or DERIVED.';
+COMMENT ON COLUMN fact_reference.citation IS 'Citation as written.';
+
+CREATE TABLE IF NOT EXISTS fact_result_outcome (
+    nct_id VARCHAR,
+    result_ordinal INTEGER,
+    outcome_type VARCHAR,
+    title VARCHAR,
+    description VARCHAR,
+    time_frame VARCHAR,
+    population VARCHAR,
+    reporting_status VARCHAR,
+    anticipated_posting_date_raw VARCHAR,
+    param_type VARCHAR,
+    dispersion_type VARCHAR,
+    units VARCHAR,
+    PRIMARY KEY (nct_id, result_ordinal)
+);
+COMMENT ON TABLE fact_result_outcome IS 'Outcome measures with posted results (API v2 resultsSection), one row per measure.';
+COMMENT ON COLUMN fact_result_outcome.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_result_outcome.result_ordinal IS 'Order of the measure in the results, from 1.';
+COMMENT ON COLUMN fact_result_outcome.outcome_type IS 'PRIMARY, SECONDARY, OTHER_PRE_SPECIFIED or POST_HOC.';
+COMMENT ON COLUMN fact_result_outcome.title IS 'Measure title.';
+COMMENT ON COLUMN fact_result_outcome.description IS 'Measure description.';
+COMMENT ON COLUMN fact_result_outcome.time_frame IS 'Time frame as written.';
+COMMENT ON COLUMN fact_result_outcome.population IS 'Analysis population description.';
+COMMENT ON COLUMN fact_result_outcome.reporting_status IS 'POSTED or NOT_POSTED.';
+COMMENT ON COLUMN fact_result_outcome.anticipated_posting_date_raw IS 'When results not yet posted are expected, as written.';
+COMMENT ON COLUMN fact_result_outcome.param_type IS 'MEAN, MEDIAN, COUNT_OF_PARTICIPANTS, NUMBER, ...';
+COMMENT ON COLUMN fact_result_outcome.dispersion_type IS 'Dispersion as written, e.g. "Standard Deviation", "95% Confidence Interval".';
+COMMENT ON COLUMN fact_result_outcome.units IS 'Unit of measure as written.';
+
+CREATE TABLE IF NOT EXISTS fact_result_group (
+    nct_id VARCHAR,
+    result_ordinal INTEGER,
+    group_id VARCHAR,
+    group_title VARCHAR,
+    group_description VARCHAR,
+    PRIMARY KEY (nct_id, result_ordinal, group_id)
+);
+COMMENT ON TABLE fact_result_group IS 'Groups (arms) an outcome measure reports on.';
+COMMENT ON COLUMN fact_result_group.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_result_group.result_ordinal IS 'Measure (fact_result_outcome.result_ordinal of the same study).';
+COMMENT ON COLUMN fact_result_group.group_id IS 'Group id within the measure, e.g. OG000.';
+COMMENT ON COLUMN fact_result_group.group_title IS 'Group title.';
+COMMENT ON COLUMN fact_result_group.group_description IS 'Group description.';
+
+CREATE TABLE IF NOT EXISTS fact_result_denom (
+    nct_id VARCHAR,
+    result_ordinal INTEGER,
+    denom_ordinal INTEGER,
+    group_id VARCHAR,
+    units VARCHAR,
+    count_raw VARCHAR,
+    count_value DOUBLE,
+    PRIMARY KEY (nct_id, result_ordinal, denom_ordinal, group_id)
+);
+COMMENT ON TABLE fact_result_denom IS 'How many units (usually participants) each group of a measure analysed.';
+COMMENT ON COLUMN fact_result_denom.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_result_denom.result_ordinal IS 'Measure (fact_result_outcome.result_ordinal).';
+COMMENT ON COLUMN fact_result_denom.denom_ordinal IS 'Which denominator of the measure, from 1 (participants first, then e.g. eyes).';
+COMMENT ON COLUMN fact_result_denom.group_id IS 'Group (fact_result_group.group_id).';
+COMMENT ON COLUMN fact_result_denom.units IS 'What is counted, e.g. Participants.';
+COMMENT ON COLUMN fact_result_denom.count_raw IS 'The count as posted.';
+COMMENT ON COLUMN fact_result_denom.count_value IS 'The count as a number; NULL when the posted text is not one.';
+
+CREATE TABLE IF NOT EXISTS fact_result_measurement (
+    nct_id VARCHAR,
+    result_ordinal INTEGER,
+    class_ordinal INTEGER,
+    class_title VARCHAR,
+    category_ordinal INTEGER,
+    category_title VARCHAR,
+    group_id VARCHAR,
+    value_raw VARCHAR,
+    spread_raw VARCHAR,
+    lower_limit_raw VARCHAR,
+    upper_limit_raw VARCHAR,
+    value DOUBLE,
+    spread DOUBLE,
+    lower_limit DOUBLE,
+    upper_limit DOUBLE,
+    comment VARCHAR,
+    PRIMARY KEY (nct_id, result_ordinal, class_ordinal, category_ordinal, group_id)
+);
+COMMENT ON TABLE fact_result_measurement IS 'Posted values of an outcome measure: one row per class, category and group.';
+COMMENT ON COLUMN fact_result_measurement.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_result_measurement.result_ordinal IS 'Measure (fact_result_outcome.result_ordinal).';
+COMMENT ON COLUMN fact_result_measurement.class_ordinal IS 'Class (row block) within the measure, from 1.';
+COMMENT ON COLUMN fact_result_measurement.class_title IS 'Class title, e.g. a subgroup; NULL when the measure has one unnamed class.';
+COMMENT ON COLUMN fact_result_measurement.category_ordinal IS 'Category within the class, from 1.';
+COMMENT ON COLUMN fact_result_measurement.category_title IS 'Category title, e.g. Yes/No; NULL when unnamed.';
+COMMENT ON COLUMN fact_result_measurement.group_id IS 'Group (fact_result_group.group_id).';
+COMMENT ON COLUMN fact_result_measurement.value_raw IS 'Value as posted.';
+COMMENT ON COLUMN fact_result_measurement.spread_raw IS 'Spread (e.g. standard deviation) as posted.';
+COMMENT ON COLUMN fact_result_measurement.lower_limit_raw IS 'Lower limit (of a range or interval) as posted.';
+COMMENT ON COLUMN fact_result_measurement.upper_limit_raw IS 'Upper limit as posted.';
+COMMENT ON COLUMN fact_result_measurement.value IS 'value_raw as a number; NULL when it is not one (e.g. NA).';
+COMMENT ON COLUMN fact_result_measurement.spread IS 'spread_raw as a number.';
+COMMENT ON COLUMN fact_result_measurement.lower_limit IS 'lower_limit_raw as a number.';
+COMMENT ON COLUMN fact_result_measurement.upper_limit IS 'upper_limit_raw as a number.';
+COMMENT ON COLUMN fact_result_measurement.comment IS 'Comment posted with the value (e.g. why it is NA).';
+
 CREATE TABLE IF NOT EXISTS raw_study_record (
     nct_id VARCHAR PRIMARY KEY,
     source_format VARCHAR,
