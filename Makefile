@@ -20,8 +20,11 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.synced  ## create the environment from the lock file
 
-run: install  ## ingest warehouse/landing into warehouse/trials.duckdb (a run the UI shows too)
+$(DAGSTER_HOME)/dagster.yaml:  # the instance that `make run` and `make ui` share (no telemetry: no network)
 	mkdir -p "$(DAGSTER_HOME)"
+	printf 'telemetry:\n  enabled: false\n' > $@
+
+run: install $(DAGSTER_HOME)/dagster.yaml  ## ingest warehouse/landing into warehouse/trials.duckdb (the UI shows the run)
 	$(VENV)/bin/trials ingest warehouse/landing --db warehouse/trials.duckdb
 
 test: install  ## the whole suite, then the linter
@@ -32,8 +35,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-ui: install  ## the Dagster UI on http://127.0.0.1:$(UI_PORT)
-	mkdir -p "$(DAGSTER_HOME)"
+ui: install $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:$(UI_PORT)
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
