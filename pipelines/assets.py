@@ -1,16 +1,15 @@
 """The pipeline's assets by layer: extract → canonical records → star tables (+ checks) → DuckDB.
 
-Assets hand data to each other as Parquet files in the staging area (the star tables' own
-storage), not through an IO manager: the load reads exactly the frames the checks validated.
-Star tables are written only when every table passes its checks, so a blocked run leaves
+Assets hand data to each other as folders of Parquet parts in the staging area
+(``pipelines/staging.py``), written a batch at a time so a run's memory does not grow with the
+corpus. Star tables are kept only when every table passes its checks, so a blocked run leaves
 nothing invalid behind for a later load to pick up.
 """
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from itertools import islice
 
 import pandera.polars as pa
 import polars as pl
@@ -28,25 +27,30 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from pipelines.canonical import record_frame
+from pipelines.canonical import INDEX_COLUMNS, STUDY_DTYPE, record_batch, record_statuses
 from pipelines.load import LoadRun, load_tables
-from pipelines.metadata import ddl_comments, preview, table_metadata
+from pipelines.metadata import column_schema, ddl_comments, preview
 from pipelines.resources import TrialsSettings
 from pipelines.sources.dispatch import parse_record
 from pipelines.sources.landing import iter_raw_records, list_landing_files
+from pipelines.sources.records import RawRecord
+from pipelines.staging import StagedTable
 from pipelines.transform.star import TABLES, build_tables
 from schemas.star import MODELS, foreign_key_failures
 
 RECORDS = "canonical_studies"
-PROGRESS_EVERY = 5_000
+STATUSES = "record_status"
+FAILURES_KEPT = 200  # failure cases kept per table for the check's metadata
 
 
-def write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    """Write atomically, so a crash never leaves a half-written staging file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".parquet.partial")
-    frame.write_parquet(partial)
-    os.replace(partial, path)
+def batched(items: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    """Consecutive lists of ``size`` items (``itertools.batched`` arrives in Python 3.12)."""
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def staged(settings: TrialsSettings, name: str) -> StagedTable:
+    return StagedTable(settings.staging_path(), name)
 
 
 @asset(
@@ -60,26 +64,35 @@ def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) 
     files = list_landing_files(settings.landing_paths)
     context.log.info(f"reading {len(files)} file(s) from {', '.join(settings.landing_paths)}")
     started = time.perf_counter()
-    parsed = []
-    for parsed_count, raw in enumerate(iter_raw_records(settings.landing_paths), start=1):
-        parsed.append(parse_record(raw, settings.keep_contact_details))
-        if parsed_count % PROGRESS_EVERY == 0:
-            rate = parsed_count / (time.perf_counter() - started)
-            context.log.info(f"parsed {parsed_count:,} records ({rate:,.0f}/s)")
-    records = record_frame(parsed)
-    write_parquet(records, settings.staged(RECORDS))
-    statuses = dict(records.group_by("status").len().iter_rows())
-    rejected = records.filter(pl.col("status") == "rejected")
+    records = staged(settings, RECORDS).reset()
+    index: list[pl.DataFrame] = []
+    read = 0
+    raw_records = iter_raw_records(settings.landing_paths)
+    for chunk in batched(raw_records, settings.batch_size):
+        batch = record_batch((parse_record(raw, settings.keep_contact_details) for raw in chunk), read)
+        records.write(batch.drop("study"))
+        index.append(batch.select(INDEX_COLUMNS))
+        read += batch.height
+        rate = read / (time.perf_counter() - started)
+        context.log.info(f"parsed {read:,} records ({rate:,.0f}/s)")
+    if not index:
+        empty = record_batch([])
+        records.write(empty.drop("study"))
+        index.append(empty.select(INDEX_COLUMNS))
+    everything = pl.concat(index)
+    statuses = record_statuses(everything)
+    staged(settings, STATUSES).reset().write(statuses)
+    counts = dict(statuses.group_by("status").len().iter_rows())
+    rejected = everything.join(statuses, on="record_id").filter(pl.col("status") == "rejected")
+    formats = pl.scan_parquet(records.paths()).group_by("source_format").len().collect()
     return MaterializeResult(
         metadata={
-            "records_read": records.height,
-            "records_accepted": statuses.get("accepted", 0),
-            "records_rejected": statuses.get("rejected", 0),
-            "records_superseded": statuses.get("superseded", 0),
-            "formats": MetadataValue.json(
-                dict(records.group_by("source_format").len().fill_null("unrecognised").iter_rows())
-            ),
-            "rejections": preview(rejected.select("source_uri", "rejection_reason", "excerpt"), rows=20),
+            "records_read": read,
+            "records_accepted": counts.get("accepted", 0),
+            "records_rejected": counts.get("rejected", 0),
+            "records_superseded": counts.get("superseded", 0),
+            "formats": MetadataValue.json(dict(formats.fill_null("unrecognised").iter_rows())),
+            "rejections": preview(rejected.select("source_uri", "rejection_reason"), rows=20, width=120),
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
@@ -106,8 +119,8 @@ CHECK_SPECS = [
 ]
 
 
-def check_table(name: str, tables: dict[str, pl.DataFrame]) -> AssetCheckResult:
-    """Validate one table lazily (all failures at once) plus its foreign keys."""
+def table_failures(name: str, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """One batch's contract failures for one table: pandera (lazy, all at once) + foreign keys."""
     failures: list[pl.DataFrame] = []
     try:
         MODELS[name].validate(tables[name], lazy=True)
@@ -121,39 +134,57 @@ def check_table(name: str, tables: dict[str, pl.DataFrame]) -> AssetCheckResult:
     orphans = foreign_key_failures(name, tables)
     if orphans.height:
         failures.append(orphans.select(pl.col("relationship").alias("check"), pl.col("key").alias("value")))
-    failed = (
-        pl.concat(failures) if failures else pl.DataFrame(schema={"check": pl.String, "value": pl.String})
-    )
-    return AssetCheckResult(
-        asset_key=AssetKey(name),
-        check_name="pandera_contract",
-        passed=failed.height == 0,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={
-            "rows_checked": tables[name].height,
-            "failure_count": failed.height,
-            "failure_cases": preview(failed, rows=20, width=120),
-        },
-    )
+    return pl.concat(failures) if failures else pl.DataFrame(schema={"check": pl.String, "value": pl.String})
 
 
 @multi_asset(specs=STAR_SPECS, check_specs=CHECK_SPECS, name="star_tables")
 def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Iterator[object]:
-    """Build every star table with polars from the accepted canonical records and validate it."""
-    records = pl.read_parquet(settings.staged(RECORDS))
-    tables = build_tables(records)
-    results = {name: check_table(name, tables) for name in tables}
-    all_passed = all(result.passed for result in results.values())
-    for name, frame in tables.items():
-        if all_passed:
-            write_parquet(frame, settings.staged(name))
-        else:
-            settings.staged(name).unlink(missing_ok=True)
-        yield MaterializeResult(asset_key=name, metadata=table_metadata(name, frame))
-        yield results[name]
-    if not all_passed:
-        failed = sorted(name for name, result in results.items() if not result.passed)
-        context.log.error(f"pandera contract failed for {', '.join(failed)}: nothing will be loaded")
+    """Build every star table with polars from the accepted canonical records, batch by batch, and
+    validate each batch against the table's pandera model and foreign keys."""
+    accepted = staged(settings, STATUSES).scan().filter(pl.col("status") == "accepted")
+    outputs = {name: staged(settings, name).reset() for name in TABLES}
+    rows = dict.fromkeys(TABLES, 0)
+    failures: dict[str, list[pl.DataFrame]] = {name: [] for name in TABLES}
+    failure_counts = dict.fromkeys(TABLES, 0)
+    first: dict[str, pl.DataFrame] = {}
+    for part in staged(settings, RECORDS).paths():
+        records = pl.scan_parquet(part).join(accepted, on="record_id").collect()
+        tables = build_tables(records.with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE)))
+        for name, frame in tables.items():
+            failed = table_failures(name, tables)
+            failure_counts[name] += failed.height
+            if sum(f.height for f in failures[name]) < FAILURES_KEPT:
+                failures[name].append(failed.head(FAILURES_KEPT))
+            outputs[name].write(frame)
+            rows[name] += frame.height
+            first.setdefault(name, frame)
+    passed = {name: failure_counts[name] == 0 for name in TABLES}
+    if not all(passed.values()):
+        for output in outputs.values():
+            output.remove()
+        failed_tables = sorted(name for name, ok in passed.items() if not ok)
+        context.log.error(f"pandera contract failed for {', '.join(failed_tables)}: nothing will be loaded")
+    for name in TABLES:
+        yield MaterializeResult(
+            asset_key=name,
+            metadata={
+                "dagster/row_count": rows[name],
+                "dagster/column_schema": column_schema(name, first[name]),
+                "preview": preview(first[name]),
+            },
+        )
+        kept = pl.concat(failures[name]).head(FAILURES_KEPT)
+        yield AssetCheckResult(
+            asset_key=AssetKey(name),
+            check_name="pandera_contract",
+            passed=passed[name],
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_checked": rows[name],
+                "failure_count": failure_counts[name],
+                "failure_cases": preview(kept, rows=20, width=120),
+            },
+        )
 
 
 @asset(
@@ -161,38 +192,42 @@ def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Ite
     group_name="warehouse",
     kinds={"duckdb"},
     deps=[RECORDS, *TABLES],
-    description="The DuckDB warehouse: every star table, replaced study by study in one transaction, "
-    "with the run recorded in meta_load_run and its rejections in meta_rejection.",
+    description="The DuckDB warehouse: new and changed studies replaced in every star table in one "
+    "transaction, the run recorded in meta_load_run and its rejections in meta_rejection.",
 )
 def trials_duckdb(
     context: AssetExecutionContext, settings: TrialsSettings, duckdb: DuckDBResource
 ) -> MaterializeResult:
-    records = pl.read_parquet(
-        settings.staged(RECORDS),
-        columns=["source_uri", "source_format", "status", "rejection_reason", "excerpt"],
-    )
-    tables = {name: pl.read_parquet(settings.staged(name)) for name in TABLES}
+    tables = {name: staged(settings, name) for name in TABLES}
+    missing = [name for name, table in tables.items() if not table.exists()]
+    if missing:
+        raise RuntimeError(
+            f"no validated staged data for {', '.join(missing)}: materialize the star tables first "
+            "(or they failed their checks)"
+        )
     run = LoadRun(context.run_id, datetime.now(UTC), list(settings.landing_paths))
+    started = time.perf_counter()
     with duckdb.get_connection() as conn:
-        rows = load_tables(conn, run, tables, records)
-        counts = conn.execute(
-            "SELECT records_read, records_loaded, records_rejected, records_superseded FROM meta_load_run"
-            " WHERE run_id = $run_id",
-            {"run_id": run.run_id},
-        ).fetchone()
-    assert counts is not None
-    read, loaded, rejected, superseded = counts
+        counts = load_tables(
+            conn,
+            run,
+            {name: table.folder for name, table in tables.items()},
+            staged(settings, RECORDS).folder,
+            staged(settings, STATUSES).folder,
+        )
     context.log.info(
-        f"loaded {loaded} studies ({rows['bridge_study_site']} site links, {rows['fact_outcome']} outcomes,"
-        f" {rows['fact_eligibility']} criteria); {rejected} rejected, {superseded} superseded, of {read} read"
+        f"{counts.read} records read: {counts.new} new, {counts.changed} changed,"
+        f" {counts.unchanged} unchanged, {counts.rejected} rejected, {counts.superseded} superseded"
     )
     return MaterializeResult(
         metadata={
             "database": MetadataValue.path(duckdb.database),
-            "records_read": read,
-            "records_loaded": loaded,
-            "records_rejected": rejected,
-            "records_superseded": superseded,
-            "rows_loaded": MetadataValue.json(rows),
+            "records_read": counts.read,
+            "records_new": counts.new,
+            "records_changed": counts.changed,
+            "records_unchanged": counts.unchanged,
+            "records_rejected": counts.rejected,
+            "records_superseded": counts.superseded,
+            "seconds": round(time.perf_counter() - started, 3),
         }
     )

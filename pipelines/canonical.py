@@ -204,6 +204,7 @@ STUDY_DTYPE = _dtype(STUDY_SPEC)
 RECORD_STATUSES = ("accepted", "rejected", "superseded")
 
 RECORD_FRAME_SCHEMA = {
+    "record_id": pl.Int64,
     "source_uri": pl.String,
     "source_format": pl.String,
     "nct_id": pl.String,
@@ -213,18 +214,19 @@ RECORD_FRAME_SCHEMA = {
     "rejection_reason": pl.String,
     "excerpt": pl.String,
 }
+INDEX_COLUMNS = ["record_id", "nct_id", "last_update_posted", "record_hash", "source_uri", "rejection_reason"]
 
 
-def record_frame(parsed: Iterable[ParsedRecord]) -> pl.DataFrame:
+def record_batch(parsed: Iterable[ParsedRecord], first_id: int = 0) -> pl.DataFrame:
     """One row per raw record read: its canonical JSON and decoded ``study``, or its rejection.
 
-    ``status`` accounts for every record: ``accepted`` (to load), ``rejected`` (with a reason) or
-    ``superseded`` (another record of the same study with a later ``lastUpdatePostDate``, or the
-    same date and a smaller hash, wins; the rule is deterministic whatever the reading order).
+    ``record_id`` numbers records in reading order across batches, so a run-wide decision (which
+    version of a study wins) can be joined back to any batch.
     """
     rows: dict[str, list[Any]] = {name: [] for name in RECORD_FRAME_SCHEMA}
-    for record in parsed:
+    for record_id, record in enumerate(parsed, start=first_id):
         study = record.study
+        rows["record_id"].append(record_id)
         rows["source_uri"].append(record.source_uri)
         rows["source_format"].append(record.source_format)
         rows["rejection_reason"].append(record.rejection_reason)
@@ -239,36 +241,45 @@ def record_frame(parsed: Iterable[ParsedRecord]) -> pl.DataFrame:
         rows["last_update_posted"].append((status.get("lastUpdatePostDateStruct") or {}).get("date"))
         rows["record_hash"].append(hashlib.blake2b(encoded, digest_size=16).hexdigest())
         rows["record_json"].append(encoded.decode())
-    frame = pl.DataFrame(rows, schema=RECORD_FRAME_SCHEMA)
-    frame = _reject_undecodable(frame)
-    row = pl.col("row")
+    return _decoded(pl.DataFrame(rows, schema=RECORD_FRAME_SCHEMA))
+
+
+def record_statuses(index: pl.DataFrame) -> pl.DataFrame:
+    """``record_id`` → ``accepted``, ``rejected`` (with a reason) or ``superseded``.
+
+    Of several records of one study, the one with the latest ``lastUpdatePostDate`` wins, then
+    the smallest hash, then the smallest source URI: deterministic whatever the reading order.
+    Needs only ``INDEX_COLUMNS``, so a whole registry's index fits in memory.
+    """
+    record = pl.col("record_id")
     order = ["last_update_posted", "record_hash", "source_uri"]
-    winner = row == row.sort_by(order, descending=[True, False, False], nulls_last=True).first().over(
+    winner = record == record.sort_by(order, descending=[True, False, False], nulls_last=True).first().over(
         "nct_id"
     )
-    return (
-        frame.with_row_index("row")
-        .with_columns(
-            status=pl.when(pl.col("rejection_reason").is_not_null())
-            .then(pl.lit("rejected"))
-            .when(winner)
-            .then(pl.lit("accepted"))
-            .otherwise(pl.lit("superseded"))
-        )
-        .with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE))
-        .drop("row")
+    return index.select(
+        "record_id",
+        status=pl.when(pl.col("rejection_reason").is_not_null())
+        .then(pl.lit("rejected"))
+        .when(winner)
+        .then(pl.lit("accepted"))
+        .otherwise(pl.lit("superseded")),
     )
 
 
-def _reject_undecodable(frame: pl.DataFrame) -> pl.DataFrame:
-    """Reject records whose fields have the wrong JSON types for ``STUDY_DTYPE``.
+def record_frame(parsed: Iterable[ParsedRecord]) -> pl.DataFrame:
+    """All records of one small batch with their ``status`` (tests, ad-hoc use)."""
+    batch = record_batch(parsed)
+    return batch.join(record_statuses(batch.select(INDEX_COLUMNS)), on="record_id")
+
+
+def _decoded(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the decoded ``study``; reject records whose fields have the wrong JSON types.
 
     The whole batch is decoded at once (fast); only if that fails is each record tried on its
     own, so one bad record is rejected with its reason instead of failing the run.
     """
     try:
-        frame.get_column("record_json").str.json_decode(STUDY_DTYPE)
-        return frame
+        return frame.with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE))
     except pl.exceptions.PolarsError:
         pass
     reasons: list[str | None] = []
@@ -286,4 +297,4 @@ def _reject_undecodable(frame: pl.DataFrame) -> pl.DataFrame:
         record_json=pl.when(bad).then(None).otherwise(pl.col("record_json")),
         nct_id=pl.when(bad).then(None).otherwise(pl.col("nct_id")),
         record_hash=pl.when(bad).then(None).otherwise(pl.col("record_hash")),
-    )
+    ).with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE))

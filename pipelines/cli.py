@@ -78,20 +78,23 @@ def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_d
     return 0
 
 
+COUNTS = ("read", "new", "changed", "unchanged", "rejected", "superseded")
+
+
 def print_summary(db: Path, run_id: str) -> None:
+    columns = ", ".join(f"records_{name}" for name in COUNTS)
     with duckdb.connect(str(db), read_only=True) as conn:
-        read, loaded, rejected, superseded = conn.execute(
-            "SELECT records_read, records_loaded, records_rejected, records_superseded FROM meta_load_run"
-            " WHERE run_id = $run_id",
-            {"run_id": run_id},
-        ).fetchone() or (0, 0, 0, 0)
+        row = conn.execute(
+            f"SELECT {columns} FROM meta_load_run WHERE run_id = $id", {"id": run_id}
+        ).fetchone()
         totals = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in SUMMARY_TABLES}
         rejections = conn.execute(
             "SELECT source_uri, reason FROM meta_rejection WHERE run_id = $run_id ORDER BY source_uri",
             {"run_id": run_id},
         ).fetchall()
+    counts = dict(zip(COUNTS, row or [0] * len(COUNTS), strict=True))
     print(f"\nrun {run_id} → {db}")
-    print(f"records: {read} read, {loaded} loaded, {rejected} rejected, {superseded} superseded")
+    print(f"records: {counts.pop('read')} read: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     print("warehouse now holds: " + ", ".join(f"{count} {name}" for name, count in totals.items()))
     for uri, reason in rejections:
         print(f"  rejected {uri}: {reason}")

@@ -1,22 +1,31 @@
-"""Load staged star tables into DuckDB: one transaction per run, replacing each loaded study.
+"""Load staged star tables (Parquet parts) into DuckDB in one transaction per run.
 
-Every table keyed by ``nct_id`` has the loaded studies' rows deleted and re-inserted, so a rerun
-gives the same warehouse, and a failure (or a killed process: DuckDB discards an uncommitted
-transaction) leaves the previous warehouse as it was. Sites are shared between studies, so
-``dim_site`` is upserted and sites no study lists any more are removed.
+Each staged study is first compared with the warehouse (``load_plan``):
+
+- ``new``: not in the warehouse; ``changed``: its canonical record or the deriving code
+  (``PIPELINE_VERSION``) differs. These studies' rows are deleted and re-inserted in every table.
+- ``unchanged``: same record, same code: skipped, so a rerun is cheap and changes nothing.
+- ``stale``: older than the warehouse's version (earlier last-update-posted date): skipped, so
+  loading an old file after a new one never rolls a study back.
+
+Everything happens in one transaction: a failure, or a killed process (DuckDB discards an
+uncommitted transaction), leaves the previous warehouse as it was. Sites are shared between
+studies, so ``dim_site`` is upserted and sites no study lists any more are removed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
-import polars as pl
 
+from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH
 
 SITE_TABLE = "dim_site"
+WRITE = "nct_id IN (SELECT nct_id FROM load_plan WHERE action IN ('new', 'changed'))"
 
 
 @dataclass(frozen=True)
@@ -26,62 +35,122 @@ class LoadRun:
     source_paths: list[str]
 
 
+@dataclass(frozen=True)
+class LoadCounts:
+    """What happened to every record read: read = new + changed + unchanged + rejected + superseded."""
+
+    read: int
+    new: int
+    changed: int
+    unchanged: int
+    rejected: int
+    superseded: int
+
+    @property
+    def loaded(self) -> int:
+        return self.new + self.changed
+
+
 def apply_ddl(conn: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and (re)state every column comment."""
     conn.execute(DDL_PATH.read_text())
 
 
+def parts(folder: Path) -> str:
+    """A ``read_parquet`` over one staged table's parts (SQL literal, quotes escaped)."""
+    pattern = str(folder / "*.parquet").replace("'", "''")
+    return f"read_parquet('{pattern}')"
+
+
 def load_tables(
-    conn: duckdb.DuckDBPyConnection, run: LoadRun, tables: dict[str, pl.DataFrame], records: pl.DataFrame
-) -> dict[str, int]:
-    """Replace the run's studies in every table and record the run; returns rows per table."""
+    conn: duckdb.DuckDBPyConnection,
+    run: LoadRun,
+    tables: dict[str, Path],
+    records: Path,
+    statuses: Path,
+) -> LoadCounts:
+    """Apply the staged tables (folders of Parquet parts) to the warehouse; returns the counts."""
     apply_ddl(conn)
-    rejected = records.filter(pl.col("status") == "rejected").select(
-        pl.lit(run.run_id).alias("run_id"),
-        "source_uri",
-        "source_format",
-        pl.col("rejection_reason").alias("reason"),
-        "excerpt",
-    )
-    counts = records.group_by("status").len()
-    count = dict(zip(counts["status"], counts["len"], strict=True))
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.register("staged_ids", tables["dim_study"].select("nct_id"))
-        for name, frame in tables.items():
-            conn.register("staged", frame)
+        conn.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE load_plan AS
+            SELECT s.nct_id,
+                   CASE WHEN w.nct_id IS NULL THEN 'new'
+                        WHEN s.last_update_posted_date < w.last_update_posted_date THEN 'stale'
+                        WHEN s.record_hash = w.record_hash AND w.pipeline_version = $version THEN 'unchanged'
+                        ELSE 'changed' END AS action
+            FROM {parts(tables["dim_study"])} s LEFT JOIN dim_study w USING (nct_id)
+            """,
+            {"version": PIPELINE_VERSION},
+        )
+        for name, folder in tables.items():
             if name == SITE_TABLE:
-                conn.execute(f"INSERT OR REPLACE INTO {name} BY NAME SELECT * FROM staged")
+                conn.execute(
+                    f"INSERT OR REPLACE INTO {name} BY NAME "
+                    f"SELECT DISTINCT ON (site_id) * FROM {parts(folder)}"
+                    " ORDER BY site_id, latitude NULLS LAST"
+                )
                 continue
-            conn.execute(f"DELETE FROM {name} WHERE nct_id IN (SELECT nct_id FROM staged_ids)")
-            extra = ", $loaded_at AS loaded_at" if name == "dim_study" else ""
+            conn.execute(f"DELETE FROM {name} WHERE {WRITE}")
+            extra = ", $loaded_at AS loaded_at, $version AS pipeline_version" if name == "dim_study" else ""
             conn.execute(
-                f"INSERT INTO {name} BY NAME SELECT *{extra} FROM staged",
-                {"loaded_at": run.started_at} if extra else None,
+                f"INSERT INTO {name} BY NAME SELECT *{extra} FROM {parts(folder)} WHERE {WRITE}",
+                {"loaded_at": run.started_at, "version": PIPELINE_VERSION} if extra else None,
             )
         orphan_sites = "site_id NOT IN (SELECT site_id FROM bridge_study_site)"
         conn.execute(f"DELETE FROM {SITE_TABLE} WHERE {orphan_sites}")
-        conn.register("staged", rejected)
-        conn.execute("DELETE FROM meta_rejection WHERE run_id = $run_id", {"run_id": run.run_id})
-        conn.execute("INSERT INTO meta_rejection BY NAME SELECT * FROM staged")
-        conn.execute(
-            "INSERT OR REPLACE INTO meta_load_run VALUES"
-            " ($run_id, $started, now(), $read, $loaded, $rejected, $superseded, $paths)",
-            {
-                "run_id": run.run_id,
-                "started": run.started_at,
-                "read": records.height,
-                "loaded": count.get("accepted", 0),
-                "rejected": count.get("rejected", 0),
-                "superseded": count.get("superseded", 0),
-                "paths": "\n".join(run.source_paths),
-            },
-        )
+        counts = _counts(conn, records, statuses)
+        _record_run(conn, run, counts, records, statuses)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    finally:
-        for view in ("staged", "staged_ids"):
-            conn.unregister(view)
-    return {name: frame.height for name, frame in tables.items()}
+    return counts
+
+
+def _counts(conn: duckdb.DuckDBPyConnection, records: Path, statuses: Path) -> LoadCounts:
+    by_status = dict(conn.execute(f"SELECT status, count(*) FROM {parts(statuses)} GROUP BY ALL").fetchall())
+    by_action = dict(conn.execute("SELECT action, count(*) FROM load_plan GROUP BY ALL").fetchall())
+    return LoadCounts(
+        read=sum(by_status.values()),
+        new=by_action.get("new", 0),
+        changed=by_action.get("changed", 0),
+        unchanged=by_action.get("unchanged", 0),
+        rejected=by_status.get("rejected", 0),
+        superseded=by_status.get("superseded", 0) + by_action.get("stale", 0),
+    )
+
+
+def _record_run(
+    conn: duckdb.DuckDBPyConnection, run: LoadRun, counts: LoadCounts, records: Path, statuses: Path
+) -> None:
+    conn.execute("DELETE FROM meta_rejection WHERE run_id = $run_id", {"run_id": run.run_id})
+    conn.execute(
+        f"""
+        INSERT INTO meta_rejection BY NAME
+        SELECT $run_id AS run_id, source_uri, source_format, rejection_reason AS reason, excerpt
+        FROM {parts(records)} JOIN {parts(statuses)} USING (record_id) WHERE status = 'rejected'
+        """,
+        {"run_id": run.run_id},
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO meta_load_run BY NAME SELECT $run_id AS run_id, $started AS started_at,"
+        " now() AS finished_at, $read AS records_read, $loaded AS records_loaded, $new AS records_new,"
+        " $changed AS records_changed, $unchanged AS records_unchanged, $rejected AS records_rejected,"
+        " $superseded AS records_superseded, $paths AS source_paths, $version AS pipeline_version",
+        {
+            "run_id": run.run_id,
+            "started": run.started_at,
+            "read": counts.read,
+            "loaded": counts.loaded,
+            "new": counts.new,
+            "changed": counts.changed,
+            "unchanged": counts.unchanged,
+            "rejected": counts.rejected,
+            "superseded": counts.superseded,
+            "paths": "\n".join(run.source_paths),
+            "version": PIPELINE_VERSION,
+        },
+    )

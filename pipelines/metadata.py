@@ -42,11 +42,3 @@ def preview(frame: pl.DataFrame, rows: int = 5, width: int = 60) -> MetadataValu
         fmt_str_lengths=width,
     ):
         return MetadataValue.md(str(shown))
-
-
-def table_metadata(table: str, frame: pl.DataFrame) -> dict[str, object]:
-    return {
-        "dagster/row_count": frame.height,
-        "dagster/column_schema": column_schema(table, frame),
-        "preview": preview(frame),
-    }

@@ -25,6 +25,11 @@ class TrialsSettings(ConfigurableResource):
         default=str(DEFAULT_STAGING),
         description="Where validated star tables wait (as Parquet) between transform and load.",
     )
+    batch_size: int = Field(
+        default=2_000,
+        description="Records parsed, transformed, validated and staged at a time: memory follows this, "
+        "not the corpus size.",
+    )
 
-    def staged(self, name: str) -> Path:
-        return Path(self.staging_dir) / f"{name}.parquet"
+    def staging_path(self) -> Path:
+        return Path(self.staging_dir)

@@ -33,7 +33,7 @@ def test_ingest_then_query(tmp_path: Path, dagster_home: Path) -> None:
 
     ingest = trials("ingest", str(landing), "--db", str(db), home=dagster_home)
     assert ingest.returncode == 0, ingest.stderr
-    assert "records: 4 read, 3 loaded, 1 rejected, 0 superseded" in ingest.stdout
+    assert "records: 4 read: 3 new, 0 changed, 0 unchanged, 1 rejected, 0 superseded" in ingest.stdout
     assert "rejected " + str(landing / "junk.bin") in ingest.stdout
     assert "parsed" in ingest.stderr or "reading 4 file(s)" in ingest.stderr
 

@@ -55,12 +55,13 @@ def _snapshot(db: Path) -> dict[str, list[tuple]]:
         }
 
 
+COUNTS = "records_read, records_new, records_changed, records_unchanged, records_rejected, records_superseded"
+
+
 def test_every_record_is_accounted_for(warehouse: Path) -> None:
-    [(read, loaded, rejected, superseded)] = _query(
-        warehouse,
-        "SELECT records_read, records_loaded, records_rejected, records_superseded FROM meta_load_run",
-    )
-    assert (read, loaded, rejected, superseded) == (2 + len(API_V2_SAMPLES) + len(JUNK), 10, 3, 0)
+    assert _query(warehouse, f"SELECT {COUNTS} FROM meta_load_run") == [
+        (2 + len(API_V2_SAMPLES) + len(JUNK), 10, 0, 0, 3, 0)
+    ]
     assert _query(warehouse, "SELECT count(*) FROM dim_study") == [(10,)]
     reasons = dict(
         _query(warehouse, "SELECT regexp_extract(source_uri, '[^/]+$'), reason FROM meta_rejection")
@@ -77,7 +78,10 @@ def test_a_rerun_leaves_identical_tables(landing: Path, warehouse: Path, tmp_pat
     before = _snapshot(db)
     assert run_ingest([landing], db, tmp_path / "staging").success
     assert _snapshot(db) == before
-    assert _query(db, "SELECT count(*) FROM meta_load_run") == [(2,)]
+    assert _query(db, f"SELECT {COUNTS} FROM meta_load_run ORDER BY started_at") == [
+        (13, 10, 0, 0, 3, 0),
+        (13, 0, 0, 10, 3, 0),
+    ]
 
 
 def test_a_contract_failure_blocks_the_load(warehouse: Path, tmp_path: Path) -> None:
@@ -94,7 +98,7 @@ def test_a_contract_failure_blocks_the_load(warehouse: Path, tmp_path: Path) -> 
     assert not evaluation.passed
     assert "greater_than_or_equal_to(0)" in evaluation.metadata["failure_cases"].value
     assert _snapshot(db) == before
-    assert not (tmp_path / "staging" / "dim_study.parquet").exists()
+    assert not (tmp_path / "staging" / "dim_study").exists()
 
 
 def test_the_latest_version_of_a_study_wins(tmp_path: Path) -> None:
@@ -112,3 +116,29 @@ def test_the_latest_version_of_a_study_wins(tmp_path: Path) -> None:
         ("TERMINATED", str(tmp_path / "a_newer.json"))
     ]
     assert _query(db, "SELECT records_loaded, records_superseded FROM meta_load_run") == [(1, 1)]
+
+
+def test_a_later_run_changes_only_what_changed_and_never_rolls_back(tmp_path: Path) -> None:
+    """Across runs: a newer version replaces a study, an older one is ignored, the rest is skipped."""
+    db, landing = tmp_path / "t.duckdb", tmp_path / "landing"
+    landing.mkdir()
+    studies = {path.stem: orjson.loads(path.read_bytes()) for path in API_V2_SAMPLES[:3]}
+    for nct_id, study in studies.items():
+        (landing / f"{nct_id}.json").write_bytes(orjson.dumps(study))
+    assert run_ingest([landing], db, tmp_path / "s").success
+
+    first, second, _ = studies
+    newer = studies[first]["protocolSection"]["statusModule"]
+    newer["lastUpdatePostDateStruct"]["date"] = "2099-01-01"
+    newer["overallStatus"] = "TERMINATED"
+    (landing / f"{first}.json").write_bytes(orjson.dumps(studies[first]))
+    older = studies[second]["protocolSection"]["statusModule"]
+    older["lastUpdatePostDateStruct"]["date"] = "2001-01-01"
+    older["overallStatus"] = "WITHDRAWN"
+    (landing / f"{second}.json").write_bytes(orjson.dumps(studies[second]))
+    before = _query(db, f"SELECT overall_status, loaded_at FROM dim_study WHERE nct_id = '{second}'")
+    assert run_ingest([landing], db, tmp_path / "s").success
+
+    assert _query(db, f"SELECT {COUNTS} FROM meta_load_run ORDER BY started_at")[-1] == (3, 0, 1, 1, 0, 1)
+    assert _query(db, f"SELECT overall_status FROM dim_study WHERE nct_id = '{first}'") == [("TERMINATED",)]
+    assert _query(db, f"SELECT overall_status, loaded_at FROM dim_study WHERE nct_id = '{second}'") == before

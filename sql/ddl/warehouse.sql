@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS dim_study (
     source_format VARCHAR,
     source_uri VARCHAR,
     record_hash VARCHAR,
-    loaded_at TIMESTAMP WITH TIME ZONE
+    loaded_at TIMESTAMP WITH TIME ZONE,
+    pipeline_version VARCHAR
 );
 COMMENT ON TABLE dim_study IS 'One row per study (the version with the latest last-update-posted date seen).';
 COMMENT ON COLUMN dim_study.nct_id IS 'ClinicalTrials.gov identifier, e.g. NCT04361942. Key.';
@@ -140,6 +141,7 @@ COMMENT ON COLUMN dim_study.source_format IS 'Format of the record loaded: class
 COMMENT ON COLUMN dim_study.source_uri IS 'Where the record came from: path, path!zip-member, path#L<line> or path#studies[i].';
 COMMENT ON COLUMN dim_study.record_hash IS 'BLAKE2b-128 of the canonical record (sorted-key JSON); changes when any field changes.';
 COMMENT ON COLUMN dim_study.loaded_at IS 'When this version of the study was loaded.';
+COMMENT ON COLUMN dim_study.pipeline_version IS 'Fingerprint of the transformation code that built this study''s rows; a study is rebuilt when it changes.';
 
 CREATE TABLE IF NOT EXISTS dim_study_description (
     nct_id VARCHAR PRIMARY KEY,
@@ -535,19 +537,27 @@ CREATE TABLE IF NOT EXISTS meta_load_run (
     finished_at TIMESTAMP WITH TIME ZONE,
     records_read INTEGER,
     records_loaded INTEGER,
+    records_new INTEGER,
+    records_changed INTEGER,
+    records_unchanged INTEGER,
     records_rejected INTEGER,
     records_superseded INTEGER,
-    source_paths VARCHAR
+    source_paths VARCHAR,
+    pipeline_version VARCHAR
 );
-COMMENT ON TABLE meta_load_run IS 'One row per load: records read = loaded + rejected + superseded.';
+COMMENT ON TABLE meta_load_run IS 'One row per load: records_read = records_new + records_changed + records_unchanged + records_rejected + records_superseded.';
 COMMENT ON COLUMN meta_load_run.run_id IS 'Dagster run id of the load.';
 COMMENT ON COLUMN meta_load_run.started_at IS 'When the load transaction started.';
 COMMENT ON COLUMN meta_load_run.finished_at IS 'When the load committed.';
 COMMENT ON COLUMN meta_load_run.records_read IS 'Raw records read (files, zip members, NDJSON lines, page entries).';
-COMMENT ON COLUMN meta_load_run.records_loaded IS 'Records loaded as studies.';
+COMMENT ON COLUMN meta_load_run.records_loaded IS 'Studies written: records_new + records_changed.';
+COMMENT ON COLUMN meta_load_run.records_new IS 'Studies the warehouse did not hold before.';
+COMMENT ON COLUMN meta_load_run.records_changed IS 'Studies whose record (or the code deriving their rows) changed, rewritten.';
+COMMENT ON COLUMN meta_load_run.records_unchanged IS 'Studies identical to the warehouse''s version, skipped.';
 COMMENT ON COLUMN meta_load_run.records_rejected IS 'Records rejected (see meta_rejection).';
-COMMENT ON COLUMN meta_load_run.records_superseded IS 'Records of a study also read in a newer version in the same run.';
+COMMENT ON COLUMN meta_load_run.records_superseded IS 'Records not loaded because a newer version of the study was read in the same run or is already in the warehouse.';
 COMMENT ON COLUMN meta_load_run.source_paths IS 'Landing paths read, separated by newlines.';
+COMMENT ON COLUMN meta_load_run.pipeline_version IS 'Fingerprint of the transformation code of this run.';
 
 CREATE TABLE IF NOT EXISTS meta_rejection (
     run_id VARCHAR,
