@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import islice
+from pathlib import Path
 
 import pandera.polars as pa
 import polars as pl
@@ -20,6 +21,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -30,14 +32,16 @@ from dagster_duckdb import DuckDBResource
 from pipelines.canonical import INDEX_COLUMNS, STUDY_DTYPE, record_batch, record_statuses
 from pipelines.load import LoadRun, load_tables
 from pipelines.metadata import column_schema, ddl_comments, preview
-from pipelines.resources import TrialsSettings
+from pipelines.resources import RegistrySettings, TrialsSettings
 from pipelines.sources.dispatch import parse_record
 from pipelines.sources.landing import iter_raw_records, list_landing_files
 from pipelines.sources.records import RawRecord
+from pipelines.sources.registry_api import FetchError, fetch_studies, incremental_since
 from pipelines.staging import StagedTable
 from pipelines.transform.star import TABLES, build_tables
 from schemas.star import MODELS, foreign_key_failures
 
+REGISTRY = "registry_pages"
 RECORDS = "canonical_studies"
 STATUSES = "record_status"
 FAILURES_KEPT = 200  # failure cases kept per table for the check's metadata
@@ -54,9 +58,55 @@ def staged(settings: TrialsSettings, name: str) -> StagedTable:
 
 
 @asset(
+    name=REGISTRY,
+    group_name="extract",
+    kinds={"api", "json"},
+    description="Pages of the live ClinicalTrials.gov API v2 for the configured query, landed as JSON in "
+    "the landing zone (incremental: only studies updated since the last complete fetch).",
+)
+def registry_pages(
+    context: AssetExecutionContext, settings: TrialsSettings, registry: RegistrySettings
+) -> MaterializeResult:
+    params = registry.params()
+    if not params:
+        raise Failure("no registry query configured: set RegistrySettings.query (or TRIALS_REGISTRY_QUERY)")
+    landing = Path(settings.landing_paths[0])
+    since = incremental_since(landing, params) if registry.incremental else None
+    context.log.info(
+        f"fetching {params} from {registry.base_url}" + (f" updated since {since}" if since else "")
+    )
+    try:
+        result = fetch_studies(
+            landing,
+            params,
+            since=since,
+            base_url=registry.base_url,
+            min_interval=registry.min_interval,
+            max_retries=registry.max_retries,
+            backoff_base=registry.backoff_base,
+            progress=lambda pages, studies, total: context.log.info(
+                f"page {pages}: {studies:,} of {total if total is not None else '?'} studies"
+            ),
+        )
+    except FetchError as error:
+        raise Failure(str(error)) from error
+    return MaterializeResult(
+        metadata={
+            "folder": MetadataValue.path(str(result.folder)),
+            "pages": result.pages,
+            "studies": result.studies,
+            "total_count": result.total_count,
+            "since": str(result.since) if result.since else "full fetch",
+            "query": MetadataValue.json(params),
+        }
+    )
+
+
+@asset(
     name=RECORDS,
     group_name="extract",
     kinds={"python", "parquet"},
+    deps=[REGISTRY],
     description="Every raw record in the landing paths, format detected from content, parsed into the "
     "canonical API v2 structure; rejected and superseded records are kept with their reason.",
 )

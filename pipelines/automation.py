@@ -20,8 +20,13 @@ from pipelines.sources.landing import list_landing_files
 
 ingest_job = define_asset_job(
     "ingest_job",
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - AssetSelection.assets("registry_pages"),
     description="Read the landing zone, build and check the star schema, load it into DuckDB.",
+)
+registry_job = define_asset_job(
+    "registry_refresh_job",
+    selection=AssetSelection.all(),
+    description="Fetch what changed in the live registry for the configured query, then ingest.",
 )
 
 daily_refresh = ScheduleDefinition(
@@ -31,6 +36,16 @@ daily_refresh = ScheduleDefinition(
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.STOPPED,
     description="Re-ingest the landing zone every day at 06:00 UTC.",
+)
+
+
+registry_refresh = ScheduleDefinition(
+    name="registry_refresh",
+    job=registry_job,
+    cron_schedule="30 5 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Every day at 05:30 UTC, fetch the studies updated since the last fetch and load them.",
 )
 
 

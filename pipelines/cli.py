@@ -6,12 +6,14 @@ import argparse
 import os
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.settings import DEFAULT_DB
+from pipelines.settings import DEFAULT_DB, DEFAULT_LANDING
+from pipelines.sources.registry_api import DEFAULT_BASE_URL, FetchError, fetch_studies, incremental_since
 
 SUMMARY_TABLES = ("dim_study", "dim_site", "bridge_study_site", "fact_outcome", "fact_eligibility")
 
@@ -30,6 +32,24 @@ def main(argv: list[str] | None = None) -> int:
         help="keep contacts' phone numbers and e-mails (personal data, dropped by default)",
     )
 
+    fetch = commands.add_parser(
+        "fetch", help="fetch studies from the live ClinicalTrials.gov API v2 into the landing zone"
+    )
+    fetch.add_argument(
+        "params", nargs="+", metavar="PARAM=VALUE", help="API v2 query parameters, e.g. query.cond=COVID-19"
+    )
+    fetch.add_argument("--landing", type=Path, default=DEFAULT_LANDING, help=f"default {DEFAULT_LANDING}")
+    fetch.add_argument(
+        "--since",
+        default="auto",
+        help="only studies updated since YYYY-MM-DD; 'auto' (default): since this query's last complete "
+        "fetch; 'all': everything",
+    )
+    fetch.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    fetch.add_argument("--max-pages", type=int, help="stop after this many pages (the fetch is then partial)")
+    fetch.add_argument("--ingest", action="store_true", help="then ingest the fetched pages")
+    fetch.add_argument("--db", type=Path, default=DEFAULT_DB, help="DuckDB file for --ingest")
+
     sql = commands.add_parser("sql", help="run one query on a read-only connection")
     query = sql.add_mutually_exclusive_group(required=True)
     query.add_argument("query", nargs="?", help="the SQL text")
@@ -41,10 +61,46 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "ingest":
             return run_ingest(args.paths, args.db, args.staging, args.keep_contact_details)
+        if args.command == "fetch":
+            return run_fetch(args)
         return run_sql(args.query or args.file.read_text(), args.db, args.format)
-    except (duckdb.Error, FileNotFoundError) as error:
+    except (duckdb.Error, FileNotFoundError, FetchError, ValueError) as error:
         print(f"trials: {error}", file=sys.stderr)
         return 2
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    """Land the query's pages (all or nothing), then optionally ingest them."""
+    params = dict(_pair(text) for text in args.params)
+    if args.since == "auto":
+        since = incremental_since(args.landing, params)
+    else:
+        since = None if args.since == "all" else date.fromisoformat(args.since)
+    args.landing.mkdir(parents=True, exist_ok=True)
+    print(f"fetching {params} from {args.base_url}" + (f", updated since {since}" if since else ""))
+    result = fetch_studies(
+        args.landing,
+        params,
+        since=since,
+        base_url=args.base_url,
+        max_pages=args.max_pages,
+        progress=lambda pages, studies, total: print(
+            f"  page {pages}: {studies:,} of {total if total is not None else '?'} studies", flush=True
+        ),
+    )
+    print(f"landed {result.studies:,} studies in {result.pages} page(s): {result.folder}")
+    if not result.complete:
+        print(
+            "  (partial: --max-pages stopped the fetch; the next incremental fetch starts from the same date)"
+        )
+    return run_ingest([result.folder], args.db, None) if args.ingest else 0
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"expected PARAM=VALUE, got {text!r}")
+    return name, value
 
 
 def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_details: bool = False) -> int:

@@ -5,21 +5,26 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 from dagster_duckdb import DuckDBResource
 
-from pipelines.assets import canonical_studies, star_tables, trials_duckdb
-from pipelines.automation import daily_refresh, ingest_job, landing_sensor
-from pipelines.resources import TrialsSettings
+from pipelines.assets import canonical_studies, registry_pages, star_tables, trials_duckdb
+from pipelines.automation import daily_refresh, ingest_job, landing_sensor, registry_job, registry_refresh
+from pipelines.resources import RegistrySettings, TrialsSettings
 from pipelines.settings import DEFAULT_DB
 
 
-def build_definitions(settings: TrialsSettings | None = None, database: str | None = None) -> Definitions:
+def build_definitions(
+    settings: TrialsSettings | None = None,
+    database: str | None = None,
+    registry: RegistrySettings | None = None,
+) -> Definitions:
     """Definitions with the given inputs and DuckDB file (defaults: the project's warehouse/)."""
     return Definitions(
-        assets=[canonical_studies, star_tables, trials_duckdb],
-        jobs=[ingest_job],
-        schedules=[daily_refresh],
+        assets=[registry_pages, canonical_studies, star_tables, trials_duckdb],
+        jobs=[ingest_job, registry_job],
+        schedules=[daily_refresh, registry_refresh],
         sensors=[landing_sensor],
         resources={
             "settings": settings or TrialsSettings(),
+            "registry": registry or RegistrySettings(),
             "duckdb": DuckDBResource(database=database or str(DEFAULT_DB)),
         },
         executor=in_process_executor,

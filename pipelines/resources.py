@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from pipelines.settings import DEFAULT_LANDING, DEFAULT_STAGING
+from pipelines.sources.registry_api import DEFAULT_BASE_URL
 
 
 class TrialsSettings(ConfigurableResource):
@@ -33,3 +36,26 @@ class TrialsSettings(ConfigurableResource):
 
     def staging_path(self) -> Path:
         return Path(self.staging_dir)
+
+
+class RegistrySettings(ConfigurableResource):
+    """What the ``registry_pages`` asset asks the live ClinicalTrials.gov API for."""
+
+    query: str = Field(
+        default=os.environ.get("TRIALS_REGISTRY_QUERY", ""),
+        description="API v2 query parameters as a URL query string, e.g. "
+        "'query.cond=COVID-19&query.intr=mesenchymal' (env TRIALS_REGISTRY_QUERY). Empty: nothing to fetch.",
+    )
+    base_url: str = Field(
+        default=os.environ.get("TRIALS_REGISTRY_URL", DEFAULT_BASE_URL),
+        description="API v2 base URL (env TRIALS_REGISTRY_URL).",
+    )
+    incremental: bool = Field(
+        default=True, description="Ask only for studies updated since the query's last complete fetch."
+    )
+    min_interval: float = Field(default=0.35, description="Seconds between requests (politeness).")
+    max_retries: int = Field(default=5, description="Retries of a page on 429, 5xx or a network error.")
+    backoff_base: float = Field(default=1.0, description="First retry delay in seconds; doubles each retry.")
+
+    def params(self) -> dict[str, str]:
+        return dict(parse_qsl(self.query, keep_blank_values=False, strict_parsing=bool(self.query)))

@@ -82,8 +82,9 @@ def test_webserver_loads_the_code_location(dagster_home: Path) -> None:
     assert location["loadStatus"] == "LOADED"
     assert location["locationOrLoadError"]["__typename"] == "RepositoryLocation"
     [repository] = data["repositoriesOrError"]["nodes"]
-    assert [(s["name"], s["cronSchedule"]) for s in repository["schedules"]] == [
-        ("daily_refresh", "0 6 * * *")
+    assert sorted((s["name"], s["cronSchedule"]) for s in repository["schedules"]) == [
+        ("daily_refresh", "0 6 * * *"),
+        ("registry_refresh", "30 5 * * *"),
     ]
     assert [s["name"] for s in repository["sensors"]] == ["landing_sensor"]
     nodes = {"/".join(n["assetKey"]["path"]): n for n in repository["assetNodes"]}

@@ -1,0 +1,107 @@
+"""The live-registry path end to end, against a real HTTP server on 127.0.0.1 replaying API pages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster
+import duckdb
+import orjson
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from pipelines.definitions import build_definitions
+from pipelines.resources import RegistrySettings, TrialsSettings
+from tests.conftest import API_V2_SAMPLES
+
+STUDIES = [orjson.loads(path.read_bytes()) for path in API_V2_SAMPLES]
+
+
+def serve_pages(server: HTTPServer, studies: list[dict], per_page: int = 3) -> None:
+    """Answer /api/v2/studies like the registry: pages chained by nextPageToken."""
+    pages = [studies[i : i + per_page] for i in range(0, len(studies), per_page)] or [[]]
+
+    def page(request: Request) -> Response:
+        number = int(request.args.get("pageToken", "token0").removeprefix("token"))
+        body: dict = {"studies": pages[number]}
+        if number == 0:
+            body["totalCount"] = len(studies)
+        if number + 1 < len(pages):
+            body["nextPageToken"] = f"token{number + 1}"
+        return Response(orjson.dumps(body), content_type="application/json")
+
+    server.expect_request("/api/v2/studies").respond_with_handler(page)
+
+
+def registry_job(server: HTTPServer, root: Path) -> dagster.JobDefinition:
+    settings = TrialsSettings(landing_paths=[str(root / "landing")], staging_dir=str(root / "staging"))
+    registry = RegistrySettings(
+        query="query.cond=COVID-19&filter.overallStatus=COMPLETED",
+        base_url=server.url_for("/api/v2"),
+        min_interval=0,
+        max_retries=2,
+        backoff_base=0.01,
+    )
+    return build_definitions(settings, str(root / "t.duckdb"), registry).resolve_job_def(
+        "registry_refresh_job"
+    )
+
+
+def count(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_fetch_then_incremental_refresh(httpserver: HTTPServer, tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    serve_pages(httpserver, STUDIES)
+    result = registry_job(httpserver, tmp_path).execute_in_process(
+        instance=dagster.DagsterInstance.ephemeral()
+    )
+    assert result.success
+    [fetch] = [m for m in result.get_asset_materialization_events() if m.asset_key.path == ["registry_pages"]]
+    assert fetch.materialization.metadata["studies"].value == len(STUDIES)
+    assert count(tmp_path / "t.duckdb", "SELECT count(*) FROM dim_study") == [(len(STUDIES),)]
+
+    httpserver.clear()
+    serve_pages(httpserver, [])
+    again = registry_job(httpserver, tmp_path).execute_in_process(
+        instance=dagster.DagsterInstance.ephemeral()
+    )
+    assert again.success
+    request = httpserver.log[-1]
+    assert "AREA[LastUpdatePostDate]RANGE[" in request[0].args["filter.advanced"]
+    assert count(
+        tmp_path / "t.duckdb", "SELECT records_new, records_unchanged FROM meta_load_run ORDER BY started_at"
+    )[-1] == (0, len(STUDIES))
+
+
+def test_a_failing_registry_loads_nothing(httpserver: HTTPServer, tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    httpserver.expect_request("/api/v2/studies").respond_with_data("busy", status=500)
+    job = registry_job(httpserver, tmp_path)
+    result = job.execute_in_process(instance=dagster.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "failed after 3 attempts; last error: HTTP 500" in str(failure.event_specific_data.error)
+    assert not any(p for p in (tmp_path / "landing").iterdir() if not p.name.startswith("."))
+    assert not (tmp_path / "t.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_trials_fetch_command_lands_and_ingests(httpserver: HTTPServer, tmp_path: Path) -> None:
+    serve_pages(httpserver, STUDIES)
+    command = [
+        str(Path(sys.executable).parent / "trials"), "fetch", "query.cond=COVID-19",
+        "--base-url", httpserver.url_for("/api/v2"), "--landing", str(tmp_path / "landing"),
+        "--ingest", "--db", str(tmp_path / "t.duckdb"),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    assert f"landed {len(STUDIES)} studies in 3 page(s)" in done.stdout
+    assert f"records: {len(STUDIES)} read: {len(STUDIES)} new" in done.stdout
+    assert count(tmp_path / "t.duckdb", "SELECT count(*) FROM dim_study") == [(len(STUDIES),)]
