@@ -6,6 +6,7 @@ corpus. Star tables are kept only when every table passes its checks, so a block
 nothing invalid behind for a later load to pick up.
 """
 
+import resource
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -51,6 +52,11 @@ def batched(items: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
     """Consecutive lists of ``size`` items (``itertools.batched`` arrives in Python 3.12)."""
     while chunk := list(islice(items, size)):
         yield chunk
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far (MB): shown per asset to keep memory honest."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def staged(settings: TrialsSettings, name: str) -> StagedTable:
@@ -124,7 +130,7 @@ def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) 
         index.append(batch.select(INDEX_COLUMNS))
         read += batch.height
         rate = read / (time.perf_counter() - started)
-        context.log.info(f"parsed {read:,} records ({rate:,.0f}/s)")
+        context.log.info(f"parsed {read:,} records ({rate:,.0f}/s, peak memory {peak_rss_mb():,.0f} MB)")
     if not index:
         empty = record_batch([])
         records.write(empty.drop("study"))
@@ -144,6 +150,7 @@ def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) 
             "formats": MetadataValue.json(dict(formats.fill_null("unrecognised").iter_rows())),
             "rejections": preview(rejected.select("source_uri", "rejection_reason"), rows=20, width=120),
             "seconds": round(time.perf_counter() - started, 3),
+            "peak_rss_mb": peak_rss_mb(),
         }
     )
 
@@ -221,6 +228,7 @@ def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Ite
                 "dagster/row_count": rows[name],
                 "dagster/column_schema": column_schema(name, first[name]),
                 "preview": preview(first[name]),
+                "peak_rss_mb": peak_rss_mb(),
             },
         )
         kept = pl.concat(failures[name]).head(FAILURES_KEPT)
@@ -268,6 +276,7 @@ def trials_duckdb(
     context.log.info(
         f"{counts.read} records read: {counts.new} new, {counts.changed} changed,"
         f" {counts.unchanged} unchanged, {counts.rejected} rejected, {counts.superseded} superseded"
+        f" (peak memory {peak_rss_mb():,.0f} MB)"
     )
     return MaterializeResult(
         metadata={
@@ -279,5 +288,6 @@ def trials_duckdb(
             "records_rejected": counts.rejected,
             "records_superseded": counts.superseded,
             "seconds": round(time.perf_counter() - started, 3),
+            "peak_rss_mb": peak_rss_mb(),
         }
     )

@@ -11,6 +11,11 @@ from pipelines.resources import RegistrySettings, TrialsSettings
 from pipelines.settings import DEFAULT_DB
 
 
+# DuckDB would take up to 80% of RAM for a load; a cap keeps a run's memory bounded (it spills to
+# disk beyond it), and insertion order does not matter to a keyed table.
+DUCKDB_CONFIG = {"memory_limit": "512MB", "preserve_insertion_order": False}
+
+
 def build_definitions(
     settings: TrialsSettings | None = None,
     database: str | None = None,
@@ -25,7 +30,7 @@ def build_definitions(
         resources={
             "settings": settings or TrialsSettings(),
             "registry": registry or RegistrySettings(),
-            "duckdb": DuckDBResource(database=database or str(DEFAULT_DB)),
+            "duckdb": DuckDBResource(database=database or str(DEFAULT_DB), connection_config=DUCKDB_CONFIG),
         },
         executor=in_process_executor,
     )

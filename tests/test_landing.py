@@ -38,11 +38,11 @@ def test_bulk_zip_layout_is_read_member_by_member(tmp_path: Path) -> None:
 
 
 def test_gzipped_ndjson_gives_one_record_per_line(tmp_path: Path) -> None:
-    lines = b"\n".join(orjson.dumps(study) for study in _studies()) + b"\n\n"
+    lines = b"\n\n".join(orjson.dumps(study) for study in _studies()) + b"\n\n"
     path = tmp_path / "studies.ndjson.gz"
     path.write_bytes(gzip.compress(lines))
     records = list(iter_raw_records([path]))
-    assert [r.source_uri for r in records] == [f"{path}#L{i}" for i in range(1, len(API_V2_SAMPLES) + 1)]
+    assert [r.source_uri for r in records] == [f"{path}#L{i}" for i in range(1, 2 * len(API_V2_SAMPLES), 2)]
     assert orjson.loads(records[2].content) == _studies()[2]
 
 
@@ -61,7 +61,7 @@ def test_ndjson_with_a_broken_line_keeps_the_other_lines(tmp_path: Path) -> None
     path.write_bytes(orjson.dumps(studies[0]) + b'\n{"protocolSection": \n' + orjson.dumps(studies[1]))
     records = list(iter_raw_records([path]))
     assert [r.source_uri.rsplit("#", 1)[1] for r in records] == ["L1", "L2", "L3"]
-    assert records[1].content == b'{"protocolSection": '
+    assert records[1].content == b'{"protocolSection":'
 
 
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:

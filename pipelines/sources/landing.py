@@ -11,7 +11,9 @@ from __future__ import annotations
 import gzip
 import zipfile
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
+from typing import IO
 
 import orjson
 
@@ -53,11 +55,38 @@ def _file_records(file: Path) -> Iterator[RawRecord]:
         head = handle.read(4)
     if head.startswith(ZIP_MAGIC):
         yield from _zip_records(file)
-    elif head.startswith(GZIP_MAGIC):
-        with gzip.open(file, "rb") as stream:
-            yield from split_records(stream.read(), str(file))
-    else:
-        yield from split_records(file.read_bytes(), str(file))
+        return
+    opener = gzip.open if head.startswith(GZIP_MAGIC) else open
+    with opener(file, "rb") as stream:
+        yield from _stream_records(stream, str(file))
+
+
+def _stream_records(stream: IO[bytes], uri: str) -> Iterator[RawRecord]:
+    """NDJSON is read line by line (bounded memory whatever the file size); anything else whole.
+
+    A file is NDJSON when its first line is a complete JSON value and another non-empty line
+    follows; each line is then a record of its own (``path#L<n>``).
+    """
+    first = stream.readline()
+    blank: list[bytes] = []
+    second = stream.readline()
+    while second and not second.strip():
+        blank.append(second)
+        second = stream.readline()
+    if not second or not _is_json(first):
+        yield from split_records(first + b"".join(blank) + second + stream.read(), uri)
+        return
+    for number, line in enumerate(chain([first], blank, [second], stream), start=1):
+        if line.strip():
+            yield RawRecord(f"{uri}#L{number}", line.strip())
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _zip_records(file: Path) -> Iterator[RawRecord]:
