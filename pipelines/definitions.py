@@ -10,7 +10,6 @@ from pipelines.automation import daily_refresh, ingest_job, landing_sensor, regi
 from pipelines.resources import RegistrySettings, TrialsSettings
 from pipelines.settings import DEFAULT_DB
 
-
 # DuckDB would take up to 80% of RAM for a load; a cap keeps a run's memory bounded (it spills to
 # disk beyond it), and insertion order does not matter to a keyed table.
 DUCKDB_CONFIG = {"memory_limit": "512MB", "preserve_insertion_order": False}
