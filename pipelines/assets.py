@@ -140,7 +140,7 @@ def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) 
     staged(settings, STATUSES).reset().write(statuses)
     counts = dict(statuses.group_by("status").len().iter_rows())
     rejected = everything.join(statuses, on="record_id").filter(pl.col("status") == "rejected")
-    formats = pl.scan_parquet(records.paths()).group_by("source_format").len().collect()
+    formats = everything.group_by("source_format").len()
     return MaterializeResult(
         metadata={
             "records_read": read,

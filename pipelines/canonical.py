@@ -201,8 +201,6 @@ STUDY_DTYPE = _dtype(STUDY_SPEC)
 
 # --- the staged record frame --------------------------------------------------------------------
 
-RECORD_STATUSES = ("accepted", "rejected", "superseded")
-
 RECORD_FRAME_SCHEMA = {
     "record_id": pl.Int64,
     "source_uri": pl.String,
@@ -214,7 +212,15 @@ RECORD_FRAME_SCHEMA = {
     "rejection_reason": pl.String,
     "excerpt": pl.String,
 }
-INDEX_COLUMNS = ["record_id", "nct_id", "last_update_posted", "record_hash", "source_uri", "rejection_reason"]
+INDEX_COLUMNS = [
+    "record_id",
+    "nct_id",
+    "last_update_posted",
+    "record_hash",
+    "source_uri",
+    "source_format",
+    "rejection_reason",
+]
 
 
 def record_batch(parsed: Iterable[ParsedRecord], first_id: int = 0) -> pl.DataFrame:
