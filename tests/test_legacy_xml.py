@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from pipelines.sources.records import RecordRejected
 
 FIXTURES = Path(__file__).parent / "fixtures" / "legacy_xml"
 SAMPLES = sorted(FIXTURES.glob("NCT*.xml"))
+WITH_RESULTS = [path for path in SAMPLES if b"<clinical_results>" in path.read_bytes()]
+MEASURES = "resultsSection.outcomeMeasuresModule.outcomeMeasures"
 BAD = FIXTURES / "bad"
 
 
@@ -114,8 +117,29 @@ def read_expected(path: Path) -> dict[str, Any]:
             )
         },
         "hasResults": root.find("clinical_results") is not None,
+        "outcomes": [
+            _expected_outcome(outcome) for outcome in root.iterfind("clinical_results/outcome_list/outcome")
+        ],
     }
     return expected
+
+
+def _expected_outcome(outcome: ET.Element) -> dict[str, Any]:
+    """One posted outcome measure's facts ("Count of Participants" → COUNT_OF_PARTICIPANTS)."""
+    measurements = outcome.findall(
+        "measure/class_list/class/category_list/category/measurement_list/measurement"
+    )
+    param = outcome.findtext("measure/param")
+    return {
+        "type": _enum(outcome.findtext("type") or ""),
+        "title": outcome.findtext("title"),
+        "timeFrame": outcome.findtext("time_frame"),
+        "unitOfMeasure": outcome.findtext("measure/units"),
+        "paramType": None if param is None else _enum(param),
+        "groups": len(outcome.findall("group_list/group")),
+        "measurements": len(measurements),
+        "values": Counter(m.get("value") for m in measurements),
+    }
 
 
 def _get(record: dict[str, Any], dotted: str) -> Any:
@@ -167,6 +191,7 @@ def test_every_sample_matches_its_xml(path: Path) -> None:
     for tag, date in expected["dates"].items():
         assert _get(protocol, CANONICAL_DATE[tag]) == date, tag
     assert study["hasResults"] is expected["hasResults"]
+    assert bool(_get(study, MEASURES)) is bool(expected["outcomes"])
     json.dumps(study)  # plain JSON types only
 
 
@@ -178,6 +203,143 @@ def test_records_decode_with_the_warehouse_schema() -> None:
     assert decoded.struct.field("protocolSection").struct.field("identificationModule").struct.field(
         "nctId"
     ).to_list() == [p.stem for p in SAMPLES]
+
+
+# --- posted results: outcome measures ----------------------------------------------------------------
+
+
+def _measurements(measure: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        value
+        for group in measure.get("classes", [])
+        for category in group["categories"]
+        for value in category.get("measurements", [])
+    ]
+
+
+@pytest.mark.parametrize("path", WITH_RESULTS, ids=[p.stem for p in WITH_RESULTS])
+def test_outcome_measures_match_their_xml(path: Path) -> None:
+    expected = read_expected(path)["outcomes"]
+    measures = _get(parse(path.read_bytes()), MEASURES)
+    assert len(measures) == len(expected) > 0
+    for number, (measure, facts) in enumerate(zip(measures, expected, strict=True)):
+        for key in ("type", "title", "timeFrame", "unitOfMeasure", "paramType"):
+            assert measure.get(key) == facts[key], (number, key)
+        assert len(measure["groups"]) == facts["groups"], number
+        values = _measurements(measure)
+        assert len(values) == facts["measurements"], number
+        assert Counter(value["value"] for value in values) == facts["values"], number
+
+
+@pytest.mark.parametrize("path", WITH_RESULTS, ids=[p.stem for p in WITH_RESULTS])
+def test_outcome_measures_become_warehouse_rows(path: Path) -> None:
+    from pipelines.canonical import record_frame
+    from pipelines.sources.dispatch import parse_record
+    from pipelines.sources.records import RawRecord
+    from pipelines.transform.star import build_tables
+    from schemas.star import MODELS
+
+    tables = build_tables(record_frame([parse_record(RawRecord("x", path.read_bytes()))]))
+    expected = read_expected(path)["outcomes"]
+    root = ET.parse(path).getroot()
+    assert tables["fact_result_outcome"].height == len(expected)
+    assert tables["fact_result_group"].height == sum(facts["groups"] for facts in expected)
+    counts = root.findall(
+        "clinical_results/outcome_list/outcome/measure/analyzed_list/analyzed/count_list/count"
+    )
+    assert tables["fact_result_denom"].height == len(counts)
+    measurements = root.findall("clinical_results/outcome_list/outcome/measure//measurement")
+    assert tables["fact_result_measurement"].height == len(measurements) > 0
+    for name in ("fact_result_outcome", "fact_result_group", "fact_result_denom", "fact_result_measurement"):
+        MODELS[name].validate(tables[name], lazy=True)
+
+
+def test_outcome_measure_in_api_v2_shape() -> None:
+    measures = _get(_study("NCT00023673"), MEASURES)
+    survival = measures[1]
+    assert {key: survival[key] for key in ("type", "paramType", "dispersionType", "unitOfMeasure")} == {
+        "type": "PRIMARY",
+        "paramType": "NUMBER",
+        "dispersionType": "95% Confidence Interval",  # display text, as API v2 writes it
+        "unitOfMeasure": "percentage of participants",
+    }
+    assert survival["populationDescription"].startswith("Eligible patients at the MTD dose level")
+    assert [group["id"] for group in survival["groups"]] == ["O1"]
+    assert survival["denoms"] == [{"units": "Participants", "counts": [{"groupId": "O1", "value": "53"}]}]
+    assert survival["classes"] == [
+        {
+            "categories": [
+                {
+                    "measurements": [
+                        {"groupId": "O1", "value": "75.5", "lowerLimit": "61.5", "upperLimit": "85.0"}
+                    ]
+                }
+            ]
+        }
+    ]
+    toxicity = measures[2]["classes"][0]  # a named class with its own denominator, as API v2 has
+    assert toxicity == {
+        "title": "Chemotherapy/Acute RT non-hematologic: Grade 1",
+        "denoms": [{"units": "Participants", "counts": [{"groupId": "O1", "value": "53"}]}],
+        "categories": [{"measurements": [{"groupId": "O1", "value": "4"}]}],
+    }
+    leads = _get(_study("NCT01076361"), MEASURES)[0]  # participants and leads analyzed
+    assert leads["denomUnitsSelected"] == "Participants"
+    assert [denom["units"] for denom in leads["denoms"]] == ["Participants", "leads"]
+    spread = _measurements(_get(_study("NCT00277524"), MEASURES)[-1])
+    assert {"groupId", "value", "spread"} <= spread[0].keys()
+
+
+def test_outcome_measure_optional_parts_and_unknown_values() -> None:
+    baseline, outcomes = (FIXTURES / "NCT01076361.xml").read_bytes().split(b"<outcome_list>")
+
+    def measure(*edits: tuple[bytes, bytes]) -> dict[str, Any]:
+        """The sample's one outcome measure, after editing its ``<outcome>`` (not the baseline)."""
+        edited = outcomes
+        for old, new in edits:
+            assert old in edited
+            edited = edited.replace(old, new, 1)
+        return _get(parse(baseline + b"<outcome_list>" + edited), MEASURES)[0]
+
+    posting_date = (b"<population>22 Model", b"<posting_date>03/2025</posting_date><population>22 Model")
+    edited = measure(
+        (b"<param>Number</param>", b"<param>Geometric Least Squares Mean</param>"),
+        (b'upper_limit="95.04"/>', b'upper_limit="95.04">Life-table estimate at 5 years</measurement>'),
+        (b"<measurement_list>", b"<title>All leads</title><measurement_list>"),
+        posting_date,
+    )
+    assert edited["paramType"] == "GEOMETRIC_LEAST_SQUARES_MEAN"
+    assert edited["anticipatedPostingDate"] == "2025-03"
+    assert edited["classes"][0]["categories"] == [
+        {
+            "title": "All leads",
+            "measurements": [
+                {
+                    "groupId": "O1",
+                    "value": "92.3",
+                    "lowerLimit": "88.3",
+                    "upperLimit": "95.04",
+                    "comment": "Life-table estimate at 5 years",
+                }
+            ],
+        }
+    ]
+    year_only = (posting_date[0], posting_date[1].replace(b"03/2025", b"2026"))
+    assert measure(year_only)["anticipatedPostingDate"] == "2026"
+    unknown = measure(
+        (b"<type>Primary</type>", b"<type>Tertiary</type>"),
+        (b"<param>Number</param>", b"<param>Mode</param>"),
+        (posting_date[0], posting_date[1].replace(b"03/2025", b"soon")),
+    )
+    assert not {"type", "paramType", "anticipatedPostingDate"} & unknown.keys()  # not guessed at
+    assert unknown["title"].startswith("Survival Probability")  # the rest of the outcome is kept
+
+
+def test_results_stay_out_of_extras() -> None:
+    for path in WITH_RESULTS:
+        labels = [row["label"] for row in parse(path.read_bytes())["extras"]["otherFields"]]
+        assert labels, path.stem
+        assert not [label for label in labels if label.startswith("clinical_results")], path.stem
 
 
 # --- specific records ------------------------------------------------------------------------------

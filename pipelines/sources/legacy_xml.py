@@ -12,9 +12,16 @@ Nothing is lost silently either. Every element the table did not map (older tags
 ``extras.otherFields`` as ``{label: "tag/path", value: text}`` rows in document order (the
 warehouse's ``fact_other_field``; ``"@name"`` marks an attribute). Three things are deliberately left out:
 
-- ``clinical_results``, the posted results: only ``hasResults`` says they exist. Participant flow,
-  baseline, outcome measures, adverse events and more-info are not mapped to ``resultsSection``;
-  read results from API v2 records.
+- most of ``clinical_results``, the posted results (``hasResults`` says they exist). Only the
+  outcome measures are mapped, to ``resultsSection.outcomeMeasuresModule`` (``RESULT_OUTCOME``),
+  because the warehouse's ``fact_result_*`` tables read them. Participant flow, baseline, adverse
+  events, outcome analyses (``analysis_list``), agreements, limitations and the results point of
+  contact have no warehouse table and are not mapped: read them from API v2 records. Neither are
+  the measure's copies of the outcome's title, description and population (API v2 has them once)
+  nor the obsolete ``safety_issue``; API v2's ``reportingStatus`` has no legacy element and is not
+  inferred. None of ``clinical_results`` goes to extras (a large tree of numbers, and a contact
+  with personal data), so there a value outside ``OUTCOME_TYPE``/``PARAM_TYPE`` is dropped rather
+  than kept; both tables cover public.xsd's enumerations.
 - phone numbers, extensions and e-mail addresses of contacts: personal data the warehouse does
   not keep (names and roles are kept).
 - XML comments and the whitespace layout of the file.
@@ -207,7 +214,9 @@ class Field:
 
     ``convert`` turns a leaf element into its value; ``sub`` instead maps a nested element field
     by field into an object (``fixed`` keys are added to each non-empty one, e.g. a reference's
-    type). ``many`` collects every match into a list; fields sharing a key extend one list.
+    type), and ``attributes`` (XML name → key) puts the element's own attributes first in that
+    object (a result group's ``group_id``); ``"."`` in a ``sub`` field is the element itself.
+    ``many`` collects every match into a list; fields sharing a key extend one list.
     """
 
     xml: str
@@ -216,6 +225,7 @@ class Field:
     many: bool = False
     sub: tuple[Field, ...] = ()
     fixed: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 RESPONSIBLE_PARTY = (
@@ -283,6 +293,73 @@ PROVIDED_DOCUMENT = (
     Field("document_has_icf", "hasIcf", _enum(YES_NO)),
     Field("document_has_sap", "hasSap", _enum(YES_NO)),
     Field("document_date", "date", _date),
+)
+
+# Results: ``<outcome>`` → an API v2 outcome measure. Group ids are kept as the XML writes them
+# ("O1"; API v2 numbers them "OG000"): they only link a measure's groups, denoms and measurements.
+# ``denomUnitsSelected`` and a class's ``denoms`` are API v2 keys the warehouse does not read
+# (not in ``STUDY_SPEC``): mapped all the same, they stay in the record JSON as API v2 has them.
+OUTCOME_TYPE = {
+    "Primary": "PRIMARY",
+    "Secondary": "SECONDARY",
+    "Other Pre-specified": "OTHER_PRE_SPECIFIED",
+    "Post-Hoc": "POST_HOC",
+}
+PARAM_TYPE = {  # public.xsd measure_param_enum; the dispersion is display text in both formats
+    "Mean": "MEAN",
+    "Median": "MEDIAN",
+    "Number": "NUMBER",
+    "Count of Participants": "COUNT_OF_PARTICIPANTS",
+    "Count of Units": "COUNT_OF_UNITS",
+    "Least Squares Mean": "LEAST_SQUARES_MEAN",
+    "Geometric Mean": "GEOMETRIC_MEAN",
+    "Geometric Least Squares Mean": "GEOMETRIC_LEAST_SQUARES_MEAN",
+    "Log Mean": "LOG_MEAN",
+}
+_POSTING_DATE = re.compile(r"(?:(?P<month>\d{2})/)?(?P<year>\d{4})")
+
+
+def _posting_date(element: Element) -> str | None:
+    """An unposted outcome's anticipated posting date: "03/2025" → "2025-03", "2025" as is."""
+    found = _POSTING_DATE.fullmatch(_text(element) or "")
+    if found is None:
+        return None
+    return f"{found['year']}-{found['month']}" if found["month"] else found["year"]
+
+
+COUNTS = {"group_id": "groupId", "value": "value"}
+DENOM = (Field("units", "units"), Field("count_list/count", "counts", many=True, attributes=COUNTS))
+MEASUREMENT_VALUES = {**COUNTS, "spread": "spread", "lower_limit": "lowerLimit", "upper_limit": "upperLimit"}
+CATEGORY = (
+    Field("title", "title"),
+    Field(
+        "measurement_list/measurement",
+        "measurements",
+        many=True,
+        sub=(Field(".", "comment"),),  # the measurement's text: a note on its value ("NA: ...")
+        attributes=MEASUREMENT_VALUES,
+    ),
+)
+MEASURE_CLASS = (
+    Field("title", "title"),
+    Field("analyzed_list/analyzed", "denoms", many=True, sub=DENOM),  # the class's own denominators
+    Field("category_list/category", "categories", many=True, sub=CATEGORY),
+)
+RESULT_GROUP = (Field("title", "title"), Field("description", "description"))
+RESULT_OUTCOME = (
+    Field("type", "type", _enum(OUTCOME_TYPE)),
+    Field("title", "title"),
+    Field("description", "description"),
+    Field("population", "populationDescription"),
+    Field("posting_date", "anticipatedPostingDate", _posting_date),
+    Field("measure/param", "paramType", _enum(PARAM_TYPE)),
+    Field("measure/dispersion", "dispersionType"),
+    Field("measure/units", "unitOfMeasure"),
+    Field("time_frame", "timeFrame"),
+    Field("measure/units_analyzed", "denomUnitsSelected"),
+    Field("group_list/group", "groups", many=True, sub=RESULT_GROUP, attributes={"group_id": "id"}),
+    Field("measure/analyzed_list/analyzed", "denoms", many=True, sub=DENOM),
+    Field("measure/class_list/class", "classes", many=True, sub=MEASURE_CLASS),
 )
 
 # Canonical module (dotted path from the study root) → its fields, XML paths below <clinical_study>.
@@ -397,9 +474,13 @@ STUDY_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("intervention_browse/mesh_term", "interventionBrowseModule.meshes", _wrap("term"), many=True),
         Field("removed_countries/country", "miscInfoModule.removedCountries", many=True),
     ),
+    "resultsSection.outcomeMeasuresModule": (
+        Field("clinical_results/outcome_list/outcome", "outcomeMeasures", many=True, sub=RESULT_OUTCOME),
+    ),
 }
 
-# Never copied to extras: the results (see the module docstring) and contacts' personal data.
+# Never copied to extras: the results, mapped or not (see the module docstring), and contacts'
+# personal data.
 NOT_KEPT = frozenset({"clinical_results", "phone", "phone_ext", "email"})
 
 # --- parsing -----------------------------------------------------------------------------------------
@@ -466,8 +547,9 @@ def _parse_xml(content: bytes) -> Element:
 
 
 def _children(element: Element) -> dict[str, list[Element]]:
-    """The element's children by tag, so each field finds its elements without rescanning."""
-    index: dict[str, list[Element]] = {}
+    """The element's children by tag, so each field finds its elements without rescanning, and
+    the element itself as ``"."`` (for its text beside its attributes: a measurement's comment)."""
+    index: dict[str, list[Element]] = {".": [element]}
     for child in element:
         index.setdefault(child.tag, []).append(child)
     return index
@@ -497,8 +579,9 @@ def _apply(fields: tuple[Field, ...], children: Mapping[str, list[Element]], use
 
 
 def _convert(spec: Field, element: Element, used: set[int]) -> Any:
-    if spec.sub:
-        mapped = _apply(spec.sub, _children(element), used)
+    if spec.sub or spec.attributes:
+        mapped = {key: element.get(name) for name, key in spec.attributes.items() if name in element.attrib}
+        mapped.update(_apply(spec.sub, _children(element), used))
         return {**mapped, **spec.fixed} if mapped else None
     value = spec.convert(element)
     if value is None:
