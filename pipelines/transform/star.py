@@ -235,10 +235,12 @@ def _locations(studies: pl.DataFrame) -> pl.DataFrame:
 
 
 def _site_ids(keys: pl.Series) -> pl.Series:
-    """A stable id per normalised site key: the first 16 hex digits of its BLAKE2b hash."""
-    return keys.map_elements(
-        lambda key: hashlib.blake2b(key.encode(), digest_size=8).hexdigest(), return_dtype=pl.String
-    )
+    """A stable id per normalised site key: the first 16 hex digits of its BLAKE2b hash.
+
+    Each distinct key is hashed once (a large trial lists many sites, many trials share them).
+    """
+    ids = {key: hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in keys.unique()}
+    return keys.replace_strict(ids, return_dtype=pl.String)
 
 
 def country_code(name: str) -> str | None:
