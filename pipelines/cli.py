@@ -8,12 +8,16 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from pipelines.settings import DEFAULT_DB, DEFAULT_LANDING
 from pipelines.sources.registry_api import DEFAULT_BASE_URL, FetchError, fetch_studies, incremental_since
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
 
 SUMMARY_TABLES = ("dim_study", "dim_site", "bridge_study_site", "fact_outcome", "fact_eligibility")
 
@@ -105,8 +109,6 @@ def _pair(text: str) -> tuple[str, str]:
 
 def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_details: bool = False) -> int:
     """Materialize every asset in-process, exactly as a run launched from the Dagster UI would."""
-    from dagster import DagsterInstance
-
     from pipelines.definitions import build_definitions
     from pipelines.resources import TrialsSettings
 
@@ -121,7 +123,7 @@ def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_d
             keep_contact_details=keep_contact_details,
         )
         job = build_definitions(settings, str(db.resolve())).resolve_job_def("ingest_job")
-        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        instance = dagster_instance()
         result = job.execute_in_process(
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -132,6 +134,21 @@ def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_d
         return 1
     print_summary(db, result.run_id)
     return 0
+
+
+def dagster_instance() -> DagsterInstance:
+    """The instance named by ``DAGSTER_HOME`` (created if missing, so runs show up in the UI), else ephemeral.
+
+    Dagster refuses a ``DAGSTER_HOME`` that does not exist yet; on a fresh clone the Makefile's
+    default (``warehouse/.dagster``) does not, and a first ``trials`` command should not fail on it.
+    """
+    from dagster import DagsterInstance
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return DagsterInstance.get()
 
 
 COUNTS = ("read", "new", "changed", "unchanged", "rejected", "superseded")

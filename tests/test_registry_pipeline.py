@@ -100,8 +100,12 @@ def test_trials_fetch_command_lands_and_ingests(httpserver: HTTPServer, tmp_path
         "--base-url", httpserver.url_for("/api/v2"), "--landing", str(tmp_path / "landing"),
         "--ingest", "--db", str(tmp_path / "t.duckdb"),
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ})
+    home = tmp_path / "not_yet" / "dagster_home"  # a fresh clone has no warehouse/.dagster yet
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={**os.environ, "DAGSTER_HOME": str(home)}
+    )
     assert done.returncode == 0, done.stderr
+    assert home.is_dir()
     assert f"landed {len(STUDIES)} studies in 3 page(s)" in done.stdout
     assert f"records: {len(STUDIES)} read: {len(STUDIES)} new" in done.stdout
     assert count(tmp_path / "t.duckdb", "SELECT count(*) FROM dim_study") == [(len(STUDIES),)]
