@@ -8,14 +8,14 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export DAGSTER_HOME ?= $(CURDIR)/warehouse/.dagster
 UI_PORT ?= 3000
 
-.PHONY: install run test lint ui clean
+.PHONY: install run test lint ui bench clean
 
 $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --all-groups
 	touch $@
 
 install: $(VENV)/.synced  ## create the environment from the lock file
@@ -37,6 +37,9 @@ lint: install
 
 ui: install $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:$(UI_PORT)
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT)
+
+bench: install  ## the benchmark (not part of `make test`): ours vs DuckDB read_json vs dlt; BENCH_ARGS="--sizes 10000 100000"
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf warehouse/trials.duckdb* warehouse/staging warehouse/.dagster

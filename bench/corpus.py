@@ -1,6 +1,6 @@
 """Build benchmark corpora from the real sample records, at any size.
 
-Studies are the real API v2 samples (``tests/fixtures/api_v2``) cycled, each copy given a unique
+Studies are the real API v2 samples (``warehouse/landing/api_v2``) cycled, each copy given a unique
 NCT id (NCT9xxxxxxx, a range the registry does not use) and lightly varied fields (title suffix,
 enrollment, last-update date), so every copy is a distinct study with a distinct record hash.
 Layouts: NDJSON (optionally gzipped), the bulk zip (``ctg-studies.json.zip``: one file per study,
@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "tests" / "fixtures" / "api_v2"
+SAMPLES = ROOT / "warehouse" / "landing" / "api_v2"
 SEEDS = ROOT / "warehouse" / "landing" / "classic"
 FIRST_ID = 90_000_000
 

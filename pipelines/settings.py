@@ -10,4 +10,5 @@ WAREHOUSE_DIR = Path(os.environ.get("TRIALS_WAREHOUSE_DIR", PROJECT_ROOT / "ware
 DEFAULT_DB = Path(os.environ.get("TRIALS_DB", WAREHOUSE_DIR / "trials.duckdb"))
 DEFAULT_LANDING = Path(os.environ.get("TRIALS_LANDING", WAREHOUSE_DIR / "landing"))
 DEFAULT_STAGING = Path(os.environ.get("TRIALS_STAGING", WAREHOUSE_DIR / "staging"))
+DEFAULT_REPORTS = Path(os.environ.get("TRIALS_REPORTS_DIR", WAREHOUSE_DIR / "reports"))
 DDL_PATH = PROJECT_ROOT / "sql" / "ddl" / "warehouse.sql"

@@ -11,9 +11,11 @@ from pipelines.definitions import build_definitions
 from pipelines.resources import TrialsSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
-API_V2 = FIXTURES / "api_v2"
-SEEDS = Path(__file__).parent.parent / "warehouse" / "landing" / "classic"
-API_V2_SAMPLES = sorted(API_V2.glob("NCT*.json"))
+# The real sample records are the bundled landing folder that `make run` ingests; tests read them there.
+LANDING = Path(__file__).parent.parent / "warehouse" / "landing"
+SEEDS = LANDING / "classic"
+API_V2_SAMPLES = sorted((LANDING / "api_v2").glob("NCT*.json"))
+LEGACY_XML_SAMPLES = sorted((LANDING / "legacy_xml").glob("NCT*.xml"))
 
 
 @pytest.fixture

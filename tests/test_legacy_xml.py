@@ -18,16 +18,17 @@ import pytest
 
 from pipelines.sources.legacy_xml import looks_like_legacy_xml, parse, textblock_to_markdown
 from pipelines.sources.records import RecordRejected
+from tests.conftest import FIXTURES
+from tests.conftest import LEGACY_XML_SAMPLES as SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "legacy_xml"
-SAMPLES = sorted(FIXTURES.glob("NCT*.xml"))
+XML = SAMPLES[0].parent
 WITH_RESULTS = [path for path in SAMPLES if b"<clinical_results>" in path.read_bytes()]
 MEASURES = "resultsSection.outcomeMeasuresModule.outcomeMeasures"
-BAD = FIXTURES / "bad"
+BAD = FIXTURES / "legacy_xml" / "bad"
 
 
 def _study(nct_id: str) -> dict[str, Any]:
-    return parse((FIXTURES / f"{nct_id}.xml").read_bytes())
+    return parse((XML / f"{nct_id}.xml").read_bytes())
 
 
 def _unmapped(study: dict[str, Any]) -> dict[str, Any]:
@@ -291,7 +292,7 @@ def test_outcome_measure_in_api_v2_shape() -> None:
 
 
 def test_outcome_measure_optional_parts_and_unknown_values() -> None:
-    baseline, outcomes = (FIXTURES / "NCT01076361.xml").read_bytes().split(b"<outcome_list>")
+    baseline, outcomes = (XML / "NCT01076361.xml").read_bytes().split(b"<outcome_list>")
 
     def measure(*edits: tuple[bytes, bytes]) -> dict[str, Any]:
         """The sample's one outcome measure, after editing its ``<outcome>`` (not the baseline)."""
@@ -454,7 +455,7 @@ def test_arms_name_their_interventions_as_api_v2_does() -> None:
 def test_references_links_and_meshes() -> None:
     study = _study("NCT00023673")
     references = study["protocolSection"]["referencesModule"]["references"]
-    root = ET.parse(FIXTURES / "NCT00023673.xml").getroot()
+    root = ET.parse(XML / "NCT00023673.xml").getroot()
     assert [r["type"] for r in references] == ["BACKGROUND"] * len(root.findall("reference")) + [
         "RESULT"
     ] * len(root.findall("results_reference"))
@@ -512,7 +513,7 @@ def test_unmapped_fields_are_kept_in_extras() -> None:
 
 
 def test_a_value_outside_the_vocabularies_lands_in_extras_not_in_the_record() -> None:
-    content = (FIXTURES / "NCT04452435.xml").read_bytes()
+    content = (XML / "NCT04452435.xml").read_bytes()
     content = content.replace(b"<overall_status>Completed<", b"<overall_status>Paused for lunch<")
     content = content.replace(b'<start_date type="Actual">July 21, 2020<', b"<start_date>Summer 2020<")
     content = content.replace(b"</clinical_study>", b"<is_section_801>Yes</is_section_801></clinical_study>")

@@ -10,10 +10,10 @@ import duckdb
 import pytest
 
 from tests.conftest import FIXTURES, run_ingest
+from tests.conftest import LEGACY_XML_SAMPLES as SAMPLES
 
-XML = FIXTURES / "legacy_xml"
-SAMPLES = sorted(XML.glob("NCT*.xml"))
-ATTACKS = sorted((XML / "bad").iterdir())
+BAD = FIXTURES / "legacy_xml" / "bad"
+ATTACKS = sorted(BAD.iterdir())
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with zipfile.ZipFile(archive, "w") as out:
         for path in SAMPLES:
             out.write(path, f"{path.stem[:7]}xxxx/{path.name}")
-    assert run_ingest([archive, XML / "bad"], root / "t.duckdb", root / "staging").success
+    assert run_ingest([archive, BAD], root / "t.duckdb", root / "staging").success
     return root / "t.duckdb"
 
 

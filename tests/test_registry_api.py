@@ -19,7 +19,8 @@ from pipelines.sources.landing import iter_raw_records
 from pipelines.sources.registry_api import FetchError, fetch_studies, incremental_since
 
 # The samples themselves, not tests.conftest: this module needs no Dagster definitions.
-API_V2_SAMPLES = sorted((Path(__file__).parent / "fixtures" / "api_v2").glob("NCT*.json"))
+from tests.conftest import API_V2_SAMPLES
+
 PARAMS = {"query.cond": "asthma", "filter.overallStatus": "COMPLETED"}
 FAST = {"min_interval": 0, "backoff_base": 0.01}
 

@@ -17,7 +17,7 @@ from pipelines.canonical import record_frame
 from pipelines.sources.dispatch import parse_record
 from pipelines.sources.landing import iter_raw_records
 from pipelines.transform.star import build_tables
-from tests.conftest import API_V2_SAMPLES
+from tests.conftest import API_V2_SAMPLES, FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_known_facts_of_the_samples(tables: dict[str, pl.DataFrame]) -> None:
 
 def test_posted_outcomes_match_aacts_own_expected_rows(tables: dict[str, pl.DataFrame]) -> None:
     """AACT's expected ``outcomes`` rows for NCT05594173 (its test fixture) as an independent oracle."""
-    oracle = pl.read_csv(API_V2_SAMPLES[0].parent / "NCT05594173.aact_expected_outcomes.txt", separator="|")
+    oracle = pl.read_csv(FIXTURES / "api_v2" / "NCT05594173.aact_expected_outcomes.txt", separator="|")
     ours = _rows(tables, "fact_result_outcome", "NCT05594173").sort("result_ordinal")
     columns = {
         "outcome_type": "outcome_type",
