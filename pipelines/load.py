@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.fingerprint import PIPELINE_VERSION
-from pipelines.settings import DDL_PATH
+from pipelines.settings import DDL_PATH, VIEWS_PATH
 
 SITE_TABLE = "dim_site"
 WRITE = "nct_id IN (SELECT nct_id FROM load_plan WHERE action IN ('new', 'changed'))"
@@ -52,8 +52,9 @@ class LoadCounts:
 
 
 def apply_ddl(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables and (re)state every column comment."""
+    """Create missing tables, (re)state every column comment, and (re)create the analysts' views."""
     conn.execute(DDL_PATH.read_text())
+    conn.execute(VIEWS_PATH.read_text())
 
 
 def parts(folder: Path) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from pipelines.settings import DEFAULT_LANDING, DEFAULT_STAGING
+from pipelines.settings import DEFAULT_LANDING, DEFAULT_REPORTS, DEFAULT_STAGING
 from pipelines.sources.registry_api import DEFAULT_BASE_URL
 
 
@@ -32,6 +32,11 @@ class TrialsSettings(ConfigurableResource):
         default=500,
         description="Records parsed, transformed, validated and staged at a time: memory follows this, "
         "not the corpus size.",
+    )
+
+    reports_dir: str = Field(
+        default=str(DEFAULT_REPORTS),
+        description="Where the warehouse report (index.html and PNG charts) is written.",
     )
 
     def staging_path(self) -> Path:

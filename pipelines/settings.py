@@ -12,3 +12,4 @@ DEFAULT_LANDING = Path(os.environ.get("TRIALS_LANDING", WAREHOUSE_DIR / "landing
 DEFAULT_STAGING = Path(os.environ.get("TRIALS_STAGING", WAREHOUSE_DIR / "staging"))
 DEFAULT_REPORTS = Path(os.environ.get("TRIALS_REPORTS_DIR", WAREHOUSE_DIR / "reports"))
 DDL_PATH = PROJECT_ROOT / "sql" / "ddl" / "warehouse.sql"
+VIEWS_PATH = PROJECT_ROOT / "sql" / "ddl" / "views.sql"

@@ -1,0 +1,2 @@
+-- Views for the most common joins, so ad-hoc SQL needs no knowledge of the star's keys.
+-- Applied after warehouse.sql on every load (CREATE OR REPLACE): they always match the tables.
