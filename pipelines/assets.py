@@ -30,7 +30,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from pipelines.canonical import INDEX_COLUMNS, STUDY_DTYPE, record_batch, record_statuses
+from pipelines.canonical import INDEX_COLUMNS, record_batch, record_statuses
 from pipelines.load import LoadRun, load_tables
 from pipelines.metadata import column_schema, ddl_comments, preview
 from pipelines.resources import RegistrySettings, TrialsSettings
@@ -126,14 +126,14 @@ def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) 
     raw_records = iter_raw_records(settings.landing_paths)
     for chunk in batched(raw_records, settings.batch_size):
         batch = record_batch((parse_record(raw, settings.keep_contact_details) for raw in chunk), read)
-        records.write(batch.drop("study"))
+        records.write(batch)
         index.append(batch.select(INDEX_COLUMNS))
         read += batch.height
         rate = read / (time.perf_counter() - started)
         context.log.info(f"parsed {read:,} records ({rate:,.0f}/s, peak memory {peak_rss_mb():,.0f} MB)")
     if not index:
         empty = record_batch([])
-        records.write(empty.drop("study"))
+        records.write(empty)
         index.append(empty.select(INDEX_COLUMNS))
     everything = pl.concat(index)
     statuses = record_statuses(everything)
@@ -206,7 +206,7 @@ def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Ite
     first: dict[str, pl.DataFrame] = {}
     for part in staged(settings, RECORDS).paths():
         records = pl.scan_parquet(part).join(accepted, on="record_id").collect()
-        tables = build_tables(records.with_columns(study=pl.col("record_json").str.json_decode(STUDY_DTYPE)))
+        tables = build_tables(records)
         for name, frame in tables.items():
             failed = table_failures(name, tables)
             failure_counts[name] += failed.height

@@ -12,7 +12,7 @@ from pipelines.settings import DEFAULT_DB
 
 # DuckDB would take up to 80% of RAM for a load; a cap keeps a run's memory bounded (it spills to
 # disk beyond it), and insertion order does not matter to a keyed table.
-DUCKDB_CONFIG = {"memory_limit": "512MB", "preserve_insertion_order": False}
+DUCKDB_CONFIG = {"memory_limit": "1GB", "preserve_insertion_order": False}
 
 
 def build_definitions(

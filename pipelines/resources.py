@@ -29,7 +29,7 @@ class TrialsSettings(ConfigurableResource):
         description="Where validated star tables wait (as Parquet) between transform and load.",
     )
     batch_size: int = Field(
-        default=500,
+        default=1000,
         description="Records parsed, transformed, validated and staged at a time: memory follows this, "
         "not the corpus size.",
     )
