@@ -245,11 +245,35 @@ def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Ite
         )
 
 
+# Invariants of the loaded warehouse that no single staged table can show, checked after each load.
+WAREHOUSE_INVARIANTS = {
+    "every study has exactly one current history version": """
+        SELECT d.nct_id FROM dim_study d LEFT JOIN dim_study_history h ON h.nct_id = d.nct_id AND h.is_current
+        GROUP BY d.nct_id HAVING count(h.nct_id) <> 1""",
+    "history versions follow each other without gaps or overlaps": """
+        SELECT nct_id FROM (
+            SELECT nct_id, valid_to,
+                   lead(valid_from) OVER (PARTITION BY nct_id ORDER BY valid_from) AS next_from
+            FROM dim_study_history)
+        WHERE valid_to IS DISTINCT FROM next_from""",
+    "every record read is accounted for": """
+        SELECT run_id FROM meta_load_run WHERE records_read <> records_new + records_changed
+            + records_unchanged + records_rejected + records_superseded""",
+}
+
+
 @asset(
     name="trials_duckdb",
     group_name="warehouse",
     kinds={"duckdb"},
     deps=[RECORDS, *TABLES],
+    check_specs=[
+        AssetCheckSpec(
+            "warehouse_invariants",
+            asset="trials_duckdb",
+            description="After the load: " + "; ".join(WAREHOUSE_INVARIANTS) + ".",
+        )
+    ],
     description="The DuckDB warehouse: new and changed studies replaced in every star table in one "
     "transaction, the run recorded in meta_load_run and its rejections in meta_rejection.",
 )
@@ -273,6 +297,10 @@ def trials_duckdb(
             staged(settings, RECORDS).folder,
             staged(settings, STATUSES).folder,
         )
+        violations = {
+            rule: [row[0] for row in conn.execute(sql + " LIMIT 20").fetchall()]
+            for rule, sql in WAREHOUSE_INVARIANTS.items()
+        }
     context.log.info(
         f"{counts.read} records read: {counts.new} new, {counts.changed} changed,"
         f" {counts.unchanged} unchanged, {counts.rejected} rejected, {counts.superseded} superseded"
@@ -289,5 +317,13 @@ def trials_duckdb(
             "records_superseded": counts.superseded,
             "seconds": round(time.perf_counter() - started, 3),
             "peak_rss_mb": peak_rss_mb(),
-        }
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="warehouse_invariants",
+                passed=not any(violations.values()),
+                severity=AssetCheckSeverity.ERROR,
+                metadata={rule: MetadataValue.json(found) for rule, found in violations.items()},
+            )
+        ],
     )

@@ -10,7 +10,8 @@ Each staged study is first compared with the warehouse (``load_plan``):
 
 Everything happens in one transaction: a failure, or a killed process (DuckDB discards an
 uncommitted transaction), leaves the previous warehouse as it was. Sites are shared between
-studies, so ``dim_site`` is upserted and sites no study lists any more are removed.
+studies, so ``dim_site`` is upserted and sites no study lists any more are removed. The same
+transaction advances ``dim_study_history``, the type-2 record of each study's status over time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,20 @@ from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH, VIEWS_PATH
 
 SITE_TABLE = "dim_site"
+# The study attributes whose changes dim_study_history keeps (a version per change).
+HISTORY_ATTRIBUTES = (
+    "overall_status",
+    "enrollment_count",
+    "enrollment_type",
+    "phase",
+    "start_date",
+    "start_date_type",
+    "primary_completion_date",
+    "primary_completion_date_type",
+    "completion_date",
+    "completion_date_type",
+    "why_stopped",
+)
 WRITE = "nct_id IN (SELECT nct_id FROM load_plan WHERE action IN ('new', 'changed'))"
 
 
@@ -102,6 +117,7 @@ def load_tables(
             )
         orphan_sites = "site_id NOT IN (SELECT site_id FROM bridge_study_site)"
         conn.execute(f"DELETE FROM {SITE_TABLE} WHERE {orphan_sites}")
+        _update_history(conn, run)
         counts = _counts(conn, records, statuses)
         _record_run(conn, run, counts, records, statuses)
         conn.execute("COMMIT")
@@ -109,6 +125,57 @@ def load_tables(
         conn.execute("ROLLBACK")
         raise
     return counts
+
+
+def _update_history(conn: duckdb.DuckDBPyConnection, run: LoadRun) -> None:
+    """Advance ``dim_study_history`` (type 2) for the studies this load wrote.
+
+    A study whose tracked attributes differ from its current version gets a new version from
+    the record's last-update-posted date; the current one is closed there. A difference found at
+    the *same* date is a correction of that version (e.g. a parser fix), made in place. Studies
+    with no history yet (new, or loaded before the table existed) get their first version.
+    Stale records never reach this point (``load_plan``), so history only moves forward.
+    """
+    changed = " OR ".join(f"d.{name} IS DISTINCT FROM h.{name}" for name in HISTORY_ATTRIBUTES)
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE history_incoming AS
+        SELECT d.*, h.valid_from AS current_from, h.nct_id IS NULL AS is_first,
+               greatest(coalesce(d.last_update_posted_date, $today), h.valid_from) AS version_from,
+               h.nct_id IS NOT NULL AND ({changed}) AS has_changed
+        FROM dim_study d LEFT JOIN dim_study_history h ON h.nct_id = d.nct_id AND h.is_current
+        WHERE h.nct_id IS NULL OR d.nct_id IN (SELECT nct_id FROM load_plan WHERE action = 'changed')
+        """,
+        {"today": run.started_at.date()},
+    )
+    attributes = ", ".join(HISTORY_ATTRIBUTES)
+    version = f"{attributes}, last_update_posted_date, record_hash"
+    conn.execute(
+        f"""
+        UPDATE dim_study_history h SET {", ".join(f"{name} = i.{name}" for name in version.split(", "))},
+               loaded_at = $loaded_at
+        FROM history_incoming i
+        WHERE h.nct_id = i.nct_id AND h.is_current AND i.has_changed AND i.version_from = i.current_from
+        """,
+        {"loaded_at": run.started_at},
+    )
+    conn.execute(
+        """
+        UPDATE dim_study_history h SET valid_to = i.version_from, is_current = false
+        FROM history_incoming i
+        WHERE h.nct_id = i.nct_id AND h.is_current AND i.has_changed AND i.version_from > i.current_from
+        """
+    )
+    conn.execute(
+        f"""
+        INSERT INTO dim_study_history BY NAME
+        SELECT nct_id, version_from AS valid_from, NULL::DATE AS valid_to, true AS is_current,
+               {version}, $loaded_at AS loaded_at
+        FROM history_incoming
+        WHERE is_first OR (has_changed AND version_from > current_from)
+        """,
+        {"loaded_at": run.started_at},
+    )
 
 
 def _counts(conn: duckdb.DuckDBPyConnection, records: Path, statuses: Path) -> LoadCounts:

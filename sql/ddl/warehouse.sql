@@ -517,6 +517,47 @@ COMMENT ON COLUMN fact_result_measurement.lower_limit IS 'lower_limit_raw as a n
 COMMENT ON COLUMN fact_result_measurement.upper_limit IS 'upper_limit_raw as a number.';
 COMMENT ON COLUMN fact_result_measurement.comment IS 'Comment posted with the value (e.g. why it is NA).';
 
+CREATE TABLE IF NOT EXISTS dim_study_history (
+    nct_id VARCHAR,
+    valid_from DATE,
+    valid_to DATE,
+    is_current BOOLEAN,
+    overall_status VARCHAR,
+    enrollment_count INTEGER,
+    enrollment_type VARCHAR,
+    phase VARCHAR,
+    start_date DATE,
+    start_date_type VARCHAR,
+    primary_completion_date DATE,
+    primary_completion_date_type VARCHAR,
+    completion_date DATE,
+    completion_date_type VARCHAR,
+    why_stopped VARCHAR,
+    last_update_posted_date DATE,
+    record_hash VARCHAR,
+    loaded_at TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (nct_id, valid_from)
+);
+COMMENT ON TABLE dim_study_history IS 'Type-2 slowly changing dimension of the study attributes that change over a trial''s life: one row per version in which any of them changed. Only moves forward: an older record loaded after a newer one is superseded, never written into the past.';
+COMMENT ON COLUMN dim_study_history.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN dim_study_history.valid_from IS 'First day this version holds: the registry''s last-update-posted date of the record that brought it (the load date when the record has none), never before the previous version''s valid_from. Key with nct_id.';
+COMMENT ON COLUMN dim_study_history.valid_to IS 'valid_from of the next version (exclusive); NULL while current.';
+COMMENT ON COLUMN dim_study_history.is_current IS 'Is this the version dim_study holds now? Exactly one per study.';
+COMMENT ON COLUMN dim_study_history.overall_status IS 'Overall recruitment status in this version (dim_study.overall_status).';
+COMMENT ON COLUMN dim_study_history.enrollment_count IS 'Enrollment in this version.';
+COMMENT ON COLUMN dim_study_history.enrollment_type IS 'ACTUAL or ESTIMATED in this version.';
+COMMENT ON COLUMN dim_study_history.phase IS 'Phase(s) in this version.';
+COMMENT ON COLUMN dim_study_history.start_date IS 'Start date in this version (precision as dim_study).';
+COMMENT ON COLUMN dim_study_history.start_date_type IS 'ACTUAL or ESTIMATED.';
+COMMENT ON COLUMN dim_study_history.primary_completion_date IS 'Primary completion date in this version.';
+COMMENT ON COLUMN dim_study_history.primary_completion_date_type IS 'ACTUAL or ESTIMATED.';
+COMMENT ON COLUMN dim_study_history.completion_date IS 'Completion date in this version.';
+COMMENT ON COLUMN dim_study_history.completion_date_type IS 'ACTUAL or ESTIMATED.';
+COMMENT ON COLUMN dim_study_history.why_stopped IS 'Why the study stopped, in this version.';
+COMMENT ON COLUMN dim_study_history.last_update_posted_date IS 'Last-update-posted date of the record that brought (or last corrected) this version.';
+COMMENT ON COLUMN dim_study_history.record_hash IS 'record_hash of that record.';
+COMMENT ON COLUMN dim_study_history.loaded_at IS 'When the load that wrote this version ran.';
+
 CREATE TABLE IF NOT EXISTS raw_study_record (
     nct_id VARCHAR PRIMARY KEY,
     source_format VARCHAR,
