@@ -30,11 +30,11 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from pipelines.canonical import INDEX_COLUMNS, record_batch, record_statuses
-from pipelines.load import LoadRun, load_tables
+from pipelines.canonical import INDEX_COLUMNS, known_batch, record_batch, record_statuses, with_known
+from pipelines.load import LoadRun, known_sources, load_tables
 from pipelines.metadata import column_schema, ddl_comments, preview
 from pipelines.resources import RegistrySettings, TrialsSettings
-from pipelines.sources.dispatch import parse_record
+from pipelines.sources.dispatch import parse_record, source_digest
 from pipelines.sources.landing import iter_raw_records, list_landing_files
 from pipelines.sources.records import RawRecord
 from pipelines.sources.registry_api import FetchError, fetch_studies, incremental_since
@@ -116,26 +116,43 @@ def registry_pages(
     description="Every raw record in the landing paths, format detected from content, parsed into the "
     "canonical API v2 structure; rejected and superseded records are kept with their reason.",
 )
-def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) -> MaterializeResult:
+def canonical_studies(
+    context: AssetExecutionContext, settings: TrialsSettings, duckdb: DuckDBResource
+) -> MaterializeResult:
     files = list_landing_files(settings.landing_paths)
     context.log.info(f"reading {len(files)} file(s) from {', '.join(settings.landing_paths)}")
     started = time.perf_counter()
+    known = known_sources(Path(duckdb.database))
+    known_hashes = set(known["raw_hash"].to_list())
+    keep = settings.keep_contact_details
     records = staged(settings, RECORDS).reset()
     index: list[pl.DataFrame] = []
-    read = 0
-    raw_records = iter_raw_records(settings.landing_paths)
-    for chunk in batched(raw_records, settings.batch_size):
-        batch = record_batch((parse_record(raw, settings.keep_contact_details) for raw in chunk), read)
+    read = skipped = 0
+    for chunk in batched(iter_raw_records(settings.landing_paths), settings.batch_size):
+        digests = [source_digest(raw, keep) for raw in chunk]
+        ids = range(read, read + len(chunk))
+        fresh = [i for i, digest in enumerate(digests) if digest not in known_hashes]
+        seen = [i for i, digest in enumerate(digests) if digest in known_hashes]
+        batch = record_batch(
+            (parse_record(chunk[i], keep, digests[i]) for i in fresh), [ids[i] for i in fresh]
+        )
         records.write(batch)
         index.append(batch.select(INDEX_COLUMNS))
-        read += batch.height
+        index.append(
+            known_batch(
+                [ids[i] for i in seen], [chunk[i].source_uri for i in seen], [digests[i] for i in seen]
+            )
+        )
+        read += len(chunk)
+        skipped += len(seen)
         rate = read / (time.perf_counter() - started)
-        context.log.info(f"parsed {read:,} records ({rate:,.0f}/s, peak memory {peak_rss_mb():,.0f} MB)")
-    if not index:
-        empty = record_batch([])
-        records.write(empty)
-        index.append(empty.select(INDEX_COLUMNS))
-    everything = pl.concat(index)
+        context.log.info(
+            f"read {read:,} records, {skipped:,} of them already in the warehouse as they are"
+            f" ({rate:,.0f}/s, peak memory {peak_rss_mb():,.0f} MB)"
+        )
+    if not read:
+        records.write(record_batch([]))
+    everything = with_known(pl.concat(index) if index else record_batch([]).select(INDEX_COLUMNS), known)
     statuses = record_statuses(everything)
     staged(settings, STATUSES).reset().write(statuses)
     counts = dict(statuses.group_by("status").len().iter_rows())
@@ -147,6 +164,7 @@ def canonical_studies(context: AssetExecutionContext, settings: TrialsSettings) 
             "records_accepted": counts.get("accepted", 0),
             "records_rejected": counts.get("rejected", 0),
             "records_superseded": counts.get("superseded", 0),
+            "records_unchanged_not_parsed": counts.get("unchanged", 0),
             "formats": MetadataValue.json(dict(formats.fill_null("unrecognised").iter_rows())),
             "rejections": preview(rejected.select("source_uri", "rejection_reason"), rows=20, width=120),
             "seconds": round(time.perf_counter() - started, 3),

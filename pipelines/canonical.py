@@ -22,7 +22,8 @@ lacks, so one schema serves sparse and rich records alike.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -208,6 +209,8 @@ RECORD_FRAME_SCHEMA = {
     "nct_id": pl.String,
     "last_update_posted": pl.String,
     "record_hash": pl.String,
+    "raw_hash": pl.String,
+    "is_known": pl.Boolean,
     "record_json": pl.String,
     "rejection_reason": pl.String,
     "excerpt": pl.String,
@@ -217,24 +220,30 @@ INDEX_COLUMNS = [
     "nct_id",
     "last_update_posted",
     "record_hash",
+    "raw_hash",
+    "is_known",
     "source_uri",
     "source_format",
     "rejection_reason",
 ]
+# What the warehouse tells about a raw record it already holds (``load.known_sources``).
+KNOWN_COLUMNS = ["raw_hash", "nct_id", "last_update_posted", "record_hash", "source_format"]
 
 
-def record_batch(parsed: Iterable[ParsedRecord], first_id: int = 0) -> pl.DataFrame:
-    """One row per raw record read: its canonical JSON and decoded ``study``, or its rejection.
+def record_batch(parsed: Iterable[ParsedRecord], ids: Iterable[int] | None = None) -> pl.DataFrame:
+    """One row per raw record parsed: its canonical JSON and decoded ``study``, or its rejection.
 
-    ``record_id`` numbers records in reading order across batches, so a run-wide decision (which
-    version of a study wins) can be joined back to any batch.
+    ``record_id`` (``ids``, else 0, 1, ...) numbers records in reading order across batches, so a
+    run-wide decision (which version of a study wins) can be joined back to any batch.
     """
     rows: dict[str, list[Any]] = {name: [] for name in RECORD_FRAME_SCHEMA}
-    for record_id, record in enumerate(parsed, start=first_id):
+    for record_id, record in zip(itertools.count() if ids is None else ids, parsed, strict=False):
         study = record.study
         rows["record_id"].append(record_id)
         rows["source_uri"].append(record.source_uri)
         rows["source_format"].append(record.source_format)
+        rows["raw_hash"].append(record.raw_hash)
+        rows["is_known"].append(False)
         rows["rejection_reason"].append(record.rejection_reason)
         rows["excerpt"].append(record.excerpt)
         if study is None:
@@ -250,12 +259,49 @@ def record_batch(parsed: Iterable[ParsedRecord], first_id: int = 0) -> pl.DataFr
     return _decoded(pl.DataFrame(rows, schema=RECORD_FRAME_SCHEMA))
 
 
+def known_batch(ids: Sequence[int], uris: Sequence[str], raw_hashes: Sequence[str]) -> pl.DataFrame:
+    """Index rows for raw records the warehouse already holds as they are (not parsed).
+
+    Their study columns are filled from the warehouse by ``with_known`` once the run's index is
+    complete (one join for the run instead of one per batch).
+    """
+    frame = pl.DataFrame(
+        {"record_id": ids, "source_uri": uris, "raw_hash": raw_hashes},
+        schema={name: RECORD_FRAME_SCHEMA[name] for name in ("record_id", "source_uri", "raw_hash")},
+    )
+    return (
+        frame.with_columns(
+            *(
+                pl.lit(None, RECORD_FRAME_SCHEMA[name]).alias(name)
+                for name in INDEX_COLUMNS
+                if name not in frame
+            ),
+        )
+        .with_columns(is_known=pl.lit(True))
+        .select(INDEX_COLUMNS)
+    )
+
+
+def with_known(index: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """Fill the study columns of known records (``is_known``) from the warehouse's ``known`` rows."""
+    filled = [name for name in KNOWN_COLUMNS if name != "raw_hash"]
+    return (
+        index.join(known.select(KNOWN_COLUMNS), on="raw_hash", how="left", suffix="_known")
+        .with_columns(
+            pl.when(pl.col("is_known")).then(pl.col(f"{name}_known")).otherwise(pl.col(name)).alias(name)
+            for name in filled
+        )
+        .select(INDEX_COLUMNS)
+    )
+
+
 def record_statuses(index: pl.DataFrame) -> pl.DataFrame:
-    """``record_id`` → ``accepted``, ``rejected`` (with a reason) or ``superseded``.
+    """``record_id`` → ``accepted``, ``unchanged``, ``rejected`` (with a reason) or ``superseded``.
 
     Of several records of one study, the one with the latest ``lastUpdatePostDate`` wins, then
     the smallest hash, then the smallest source URI: deterministic whatever the reading order.
-    Needs only ``INDEX_COLUMNS``, so a whole registry's index fits in memory.
+    A winner the warehouse already holds as it is (``is_known``) is ``unchanged``: nothing to
+    build or load. Needs only ``INDEX_COLUMNS``, so a whole registry's index fits in memory.
     """
     record = pl.col("record_id")
     order = ["last_update_posted", "record_hash", "source_uri"]
@@ -266,6 +312,8 @@ def record_statuses(index: pl.DataFrame) -> pl.DataFrame:
         "record_id",
         status=pl.when(pl.col("rejection_reason").is_not_null())
         .then(pl.lit("rejected"))
+        .when(winner & pl.col("is_known"))
+        .then(pl.lit("unchanged"))
         .when(winner)
         .then(pl.lit("accepted"))
         .otherwise(pl.lit("superseded")),

@@ -21,7 +21,9 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
+from pipelines.canonical import KNOWN_COLUMNS
 from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH, VIEWS_PATH
 
@@ -70,6 +72,36 @@ def apply_ddl(conn: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables, (re)state every column comment, and (re)create the analysts' views."""
     conn.execute(DDL_PATH.read_text())
     conn.execute(VIEWS_PATH.read_text())
+
+
+def known_sources(database: Path) -> pl.DataFrame:
+    """The raw records the warehouse holds as this code version made them (``canonical.KNOWN_COLUMNS``).
+
+    Read once at the start of a run so that identical source bytes are not parsed again. The
+    last-update-posted date is rebuilt in the source's own spelling (a partial date stays
+    partial) so that it competes with freshly parsed versions on equal terms. A missing file or
+    a warehouse from before ``raw_hash`` existed knows nothing.
+    """
+    empty = pl.DataFrame(schema={name: pl.String for name in KNOWN_COLUMNS})
+    if not database.exists():
+        return empty
+    with duckdb.connect(str(database), read_only=True) as conn:
+        try:
+            return conn.sql(
+                """
+                SELECT r.raw_hash, r.nct_id,
+                       CASE d.last_update_posted_date_precision
+                           WHEN 'year' THEN strftime(d.last_update_posted_date, '%Y')
+                           WHEN 'month' THEN strftime(d.last_update_posted_date, '%Y-%m')
+                           ELSE strftime(d.last_update_posted_date, '%Y-%m-%d') END AS last_update_posted,
+                       r.record_hash, r.source_format
+                FROM raw_study_record r JOIN dim_study d USING (nct_id)
+                WHERE r.raw_hash IS NOT NULL AND d.pipeline_version = $version
+                """,
+                params={"version": PIPELINE_VERSION},
+            ).pl()
+        except (duckdb.CatalogException, duckdb.BinderException):
+            return empty
 
 
 def parts(folder: Path) -> str:
@@ -185,7 +217,7 @@ def _counts(conn: duckdb.DuckDBPyConnection, records: Path, statuses: Path) -> L
         read=sum(by_status.values()),
         new=by_action.get("new", 0),
         changed=by_action.get("changed", 0),
-        unchanged=by_action.get("unchanged", 0),
+        unchanged=by_action.get("unchanged", 0) + by_status.get("unchanged", 0),
         rejected=by_status.get("rejected", 0),
         superseded=by_status.get("superseded", 0) + by_action.get("stale", 0),
     )

@@ -427,6 +427,7 @@ class RawStudyRecord(pa.DataFrameModel):
     source_format: str = pa.Field(isin=["classic_page", "api_v2_json", "legacy_xml"])
     source_uri: str = pa.Field()
     record_hash: str = pa.Field(str_matches=r"^[0-9a-f]{32}$")
+    raw_hash: str = pa.Field(nullable=True, str_matches=r"^[0-9a-f]{32}$")
     record_json: str = pa.Field(str_startswith="{")
 
     class Config:

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import dagster
 import duckdb
 import pytest
 
@@ -28,13 +29,16 @@ def version(updated: str, status: str, enrollment: int, enrollment_type: str) ->
     module["overallStatus"] = status
     module["lastUpdatePostDateStruct"] = {"date": updated, "type": "ACTUAL"}
     module["primaryCompletionDateStruct"]["type"] = "ESTIMATED"
-    study["protocolSection"]["designModule"]["enrollmentInfo"] = {"count": enrollment, "type": enrollment_type}
+    study["protocolSection"]["designModule"]["enrollmentInfo"] = {
+        "count": enrollment,
+        "type": enrollment_type,
+    }
     study.pop("resultsSection", None)
     study["hasResults"] = False
     return study
 
 
-def ingest(root: Path, name: str, *studies: dict[str, Any] | Path) -> None:
+def ingest(root: Path, name: str, *studies: dict[str, Any] | Path) -> dagster.ExecuteInProcessResult:
     """Land ``studies`` in a fresh folder and run the real job on it into root/w.duckdb."""
     landing = root / name
     landing.mkdir()
@@ -48,6 +52,7 @@ def ingest(root: Path, name: str, *studies: dict[str, Any] | Path) -> None:
     assert result.success
     [invariants] = [e for e in result.get_asset_check_evaluations() if e.check_name == "warehouse_invariants"]
     assert invariants.passed, invariants.metadata
+    return result
 
 
 def rows(root: Path, sql: str) -> list[tuple]:
@@ -66,7 +71,9 @@ COMPLETED = (date(2022, 8, 18), None, True, "COMPLETED", 317, "ACTUAL", "ACTUAL"
 def test_history_records_each_change_and_never_moves_backwards(tmp_path: Path) -> None:
     recruiting = version("2016-02-01", "RECRUITING", 300, "ESTIMATED")
     ingest(tmp_path, "v1", recruiting)
-    assert rows(tmp_path, HISTORY) == [(date(2016, 2, 1), None, True, "RECRUITING", 300, "ESTIMATED", "ESTIMATED")]
+    assert rows(tmp_path, HISTORY) == [
+        (date(2016, 2, 1), None, True, "RECRUITING", 300, "ESTIMATED", "ESTIMATED")
+    ]
 
     ingest(tmp_path, "v2", REAL)
     assert rows(tmp_path, HISTORY) == [RECRUITING, COMPLETED]
@@ -79,7 +86,9 @@ def test_history_records_each_change_and_never_moves_backwards(tmp_path: Path) -
     ingest(tmp_path, "old_again", recruiting)  # an old file landing late: superseded, history kept
     assert rows(tmp_path, HISTORY) == [RECRUITING, COMPLETED]
     assert rows(tmp_path, "SELECT overall_status FROM dim_study") == [("COMPLETED",)]
-    last_run = "SELECT records_superseded, records_changed FROM meta_load_run ORDER BY finished_at DESC LIMIT 1"
+    last_run = (
+        "SELECT records_superseded, records_changed FROM meta_load_run ORDER BY finished_at DESC LIMIT 1"
+    )
     assert rows(tmp_path, last_run) == [(1, 0)]
 
 
@@ -104,7 +113,7 @@ def test_a_change_outside_the_tracked_attributes_adds_no_version(tmp_path: Path)
 
 
 @pytest.fixture(scope="module")
-def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def refreshed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dagster.ExecuteInProcessResult]:
     """All API v2 samples loaded, then the same folder again with one study updated."""
     root = tmp_path_factory.mktemp("refresh")
     ingest(root, "full", *API_V2_SAMPLES)
@@ -112,24 +121,40 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     updated["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2024-03-01"
     updated["protocolSection"]["statusModule"]["overallStatus"] = "TERMINATED"
     updated["protocolSection"]["statusModule"]["whyStopped"] = "Sponsor decision"
-    ingest(root, "refresh", *[updated if path == REAL else path for path in API_V2_SAMPLES])
-    return root
+    result = ingest(root, "refresh", *[updated if path == REAL else path for path in API_V2_SAMPLES])
+    return root, result
 
 
-def test_a_refresh_rewrites_only_the_changed_study(refreshed: Path) -> None:
-    counts = (
-        "SELECT records_read, records_new, records_changed, records_unchanged FROM meta_load_run ORDER BY finished_at"
-    )
+def test_a_refresh_parses_only_the_changed_record(
+    refreshed: tuple[Path, dagster.ExecuteInProcessResult],
+) -> None:
+    _, result = refreshed
+    [parsed] = result.asset_materializations_for_node("canonical_studies")
+    assert parsed.metadata["records_unchanged_not_parsed"].value == len(API_V2_SAMPLES) - 1
+    [staged] = [
+        m for m in result.asset_materializations_for_node("star_tables") if m.asset_key.path == ["dim_study"]
+    ]
+    assert staged.metadata["dagster/row_count"].value == 1
+
+
+def test_a_refresh_rewrites_only_the_changed_study(
+    refreshed: tuple[Path, dagster.ExecuteInProcessResult],
+) -> None:
+    refreshed, _ = refreshed
+    counts = "SELECT records_read, records_new, records_changed, records_unchanged FROM meta_load_run ORDER BY finished_at"
     n = len(API_V2_SAMPLES)
     assert rows(refreshed, counts) == [(n, n, 0, 0), (n, 0, 1, n - 1)]
     loads = "SELECT nct_id FROM dim_study WHERE loaded_at = (SELECT max(loaded_at) FROM dim_study)"
     assert rows(refreshed, loads) == [(NCT_ID,)]
 
 
-def test_history_after_a_refresh_has_one_current_version_per_study(refreshed: Path) -> None:
-    assert rows(refreshed, "SELECT count(DISTINCT nct_id), count(*) FILTER (is_current) FROM dim_study_history") == [
-        (len(API_V2_SAMPLES), len(API_V2_SAMPLES))
-    ]
+def test_history_after_a_refresh_has_one_current_version_per_study(
+    refreshed: tuple[Path, dagster.ExecuteInProcessResult],
+) -> None:
+    refreshed, _ = refreshed
+    assert rows(
+        refreshed, "SELECT count(DISTINCT nct_id), count(*) FILTER (is_current) FROM dim_study_history"
+    ) == [(len(API_V2_SAMPLES), len(API_V2_SAMPLES))]
     assert rows(refreshed, HISTORY.replace("primary_completion_date_type", "why_stopped")) == [
         (date(2022, 8, 18), date(2024, 3, 1), False, "COMPLETED", 317, "ACTUAL", None),
         (date(2024, 3, 1), None, True, "TERMINATED", 317, "ACTUAL", "Sponsor decision"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,17 @@ class ParsedRecord:
     study: dict[str, Any] | None
     rejection_reason: str | None
     excerpt: str | None
+    raw_hash: str | None = None
+
+
+def source_digest(raw: RawRecord, keep_contact_details: bool) -> str:
+    """BLAKE2b-128 of a raw record's bytes, keyed by the one setting that changes what they parse to.
+
+    A record whose digest the warehouse already holds (made by the same code) is not parsed again:
+    that is what makes a refresh of a mostly unchanged landing folder cheap.
+    """
+    person = b"keep-contacts" if keep_contact_details else b"redacted"
+    return hashlib.blake2b(raw.content, digest_size=16, person=person).hexdigest()
 
 
 def detect_format(content: bytes) -> str:
@@ -52,21 +64,24 @@ PARSERS = {
 }
 
 
-def parse_record(raw: RawRecord, keep_contact_details: bool = False) -> ParsedRecord:
+def parse_record(
+    raw: RawRecord, keep_contact_details: bool = False, raw_hash: str | None = None
+) -> ParsedRecord:
     """Parse one record; a bad record becomes a rejection, never an exception.
 
     Contacts' phone numbers and e-mail addresses are personal data: they are removed from the
     canonical record (hence from every table) unless ``keep_contact_details`` opts in.
+    ``raw_hash`` (``source_digest``) is carried along to be stored with the study.
     """
     source_format: str | None = None
     try:
         source_format = detect_format(raw.content)
         study = PARSERS[source_format](raw.content)
     except RecordRejected as error:
-        return ParsedRecord(raw.source_uri, source_format, None, str(error), excerpt(raw.content))
+        return ParsedRecord(raw.source_uri, source_format, None, str(error), excerpt(raw.content), raw_hash)
     if not keep_contact_details:
         redact_contact_details(study)
-    return ParsedRecord(raw.source_uri, source_format, study, None, None)
+    return ParsedRecord(raw.source_uri, source_format, study, None, None, raw_hash)
 
 
 CONTACT_DETAILS = ("phone", "phoneExt", "email")

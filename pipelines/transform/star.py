@@ -100,6 +100,7 @@ RAW_STUDY_RECORD: list[pl.Expr] = [
     pl.col("source_format"),
     pl.col("source_uri"),
     pl.col("record_hash"),
+    pl.col("raw_hash"),
     pl.col("record_json"),
 ]
 

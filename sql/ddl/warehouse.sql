@@ -563,6 +563,7 @@ CREATE TABLE IF NOT EXISTS raw_study_record (
     source_format VARCHAR,
     source_uri VARCHAR,
     record_hash VARCHAR,
+    raw_hash VARCHAR,
     record_json VARCHAR
 );
 COMMENT ON TABLE raw_study_record IS 'The canonical record (API v2 structure) of each loaded study, whole: every field a source gave, queryable with JSON functions.';
@@ -570,6 +571,7 @@ COMMENT ON COLUMN raw_study_record.nct_id IS 'Study (dim_study.nct_id). Key.';
 COMMENT ON COLUMN raw_study_record.source_format IS 'classic_page, api_v2_json or legacy_xml.';
 COMMENT ON COLUMN raw_study_record.source_uri IS 'Where the record came from.';
 COMMENT ON COLUMN raw_study_record.record_hash IS 'BLAKE2b-128 of record_json.';
+COMMENT ON COLUMN raw_study_record.raw_hash IS 'BLAKE2b-128 of the source bytes (keyed by the contact-details setting): a later run that reads the same bytes skips parsing them. NULL when not recorded.';
 COMMENT ON COLUMN raw_study_record.record_json IS 'Canonical record as JSON text (written by the pipeline, so valid by construction; VARCHAR because casting to JSON re-parses every record); keys as API v2 (protocolSection...), plus "extras" for facts API v2 has no field for. Query it with ->> and json_extract.';
 
 CREATE TABLE IF NOT EXISTS meta_load_run (
