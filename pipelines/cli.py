@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from pipelines.queries import find_query, load_queries
 from pipelines.settings import DEFAULT_DB, DEFAULT_LANDING
 from pipelines.sources.registry_api import DEFAULT_BASE_URL, FetchError, fetch_studies, incremental_since
 
@@ -58,8 +59,21 @@ def main(argv: list[str] | None = None) -> int:
     query = sql.add_mutually_exclusive_group(required=True)
     query.add_argument("query", nargs="?", help="the SQL text")
     query.add_argument("--file", type=Path, help="read the SQL from a file")
+    query.add_argument(
+        "--query", dest="named", metavar="NAME", help="a query of the library (trials queries)"
+    )
     sql.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    commands.add_parser("queries", help="list the analysis queries of sql/analysis/ with their questions")
+
+    report = commands.add_parser("report", help="write the HTML report (charts, data quality) of a warehouse")
+    report.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="folder for index.html and the PNG charts (default: reports/ beside the DuckDB file)",
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -67,10 +81,36 @@ def main(argv: list[str] | None = None) -> int:
             return run_ingest(args.paths, args.db, args.staging, args.keep_contact_details)
         if args.command == "fetch":
             return run_fetch(args)
+        if args.command == "queries":
+            return list_queries()
+        if args.command == "report":
+            return run_report(args.db, args.out or reports_beside(args.db))
+        if args.named:
+            return run_sql(find_query(args.named).sql, args.db, args.format)
         return run_sql(args.query or args.file.read_text(), args.db, args.format)
     except (duckdb.Error, FileNotFoundError, FetchError, ValueError) as error:
         print(f"trials: {error}", file=sys.stderr)
         return 2
+
+
+def reports_beside(db: Path) -> Path:
+    """Each warehouse's report lives beside it (warehouse/reports/ for the default warehouse)."""
+    return db.resolve().parent / "reports"
+
+
+def list_queries() -> int:
+    for named in load_queries():
+        print(f"{named.name}\n    {named.question}")
+    print("\nrun one with: trials sql --query NAME   (or trials sql --file sql/analysis/NAME.sql)")
+    return 0
+
+
+def run_report(db: Path, out: Path) -> int:
+    from pipelines.report import build_report
+
+    report = build_report(db, out)
+    print(f"report: {report.html_path} ({len(report.charts)} charts)")
+    return 0
 
 
 def run_fetch(args: argparse.Namespace) -> int:
@@ -121,6 +161,7 @@ def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_d
             landing_paths=[str(path.resolve()) for path in paths],
             staging_dir=str(staging or scratch),
             keep_contact_details=keep_contact_details,
+            reports_dir=str(reports_beside(db)),
         )
         job = build_definitions(settings, str(db.resolve())).resolve_job_def("ingest_job")
         instance = dagster_instance()
@@ -171,6 +212,9 @@ def print_summary(db: Path, run_id: str) -> None:
     print("warehouse now holds: " + ", ".join(f"{count} {name}" for name, count in totals.items()))
     for uri, reason in rejections:
         print(f"  rejected {uri}: {reason}")
+    report = reports_beside(db) / "index.html"
+    if report.exists():
+        print(f"report: {report}")
 
 
 def run_sql(query: str, db: Path, output: str) -> int:

@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets import canonical_studies, registry_pages, star_tables, trials_duckdb
 from pipelines.automation import daily_refresh, ingest_job, landing_sensor, registry_job, registry_refresh
+from pipelines.report import warehouse_report
 from pipelines.resources import RegistrySettings, TrialsSettings
 from pipelines.settings import DEFAULT_DB
 
@@ -22,7 +23,7 @@ def build_definitions(
 ) -> Definitions:
     """Definitions with the given inputs and DuckDB file (defaults: the project's warehouse/)."""
     return Definitions(
-        assets=[registry_pages, canonical_studies, star_tables, trials_duckdb],
+        assets=[registry_pages, canonical_studies, star_tables, trials_duckdb, warehouse_report],
         jobs=[ingest_job, registry_job],
         schedules=[daily_refresh, registry_refresh],
         sensors=[landing_sensor],
