@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
-import pandera.polars as pa
 import polars as pl
 from dagster import (
     AssetCheckResult,
@@ -30,22 +29,22 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from pipelines.batches import FAILURES_KEPT, BuildJob, ParseJob, build_batch, map_batches, parse_batch
 from pipelines.canonical import INDEX_COLUMNS, known_batch, record_batch, record_statuses, with_known
 from pipelines.load import LoadRun, known_sources, load_tables
 from pipelines.metadata import column_schema, ddl_comments, preview
 from pipelines.resources import RegistrySettings, TrialsSettings
-from pipelines.sources.dispatch import parse_record, source_digest
+from pipelines.sources.dispatch import source_digest
 from pipelines.sources.landing import iter_raw_records, list_landing_files
 from pipelines.sources.records import RawRecord
 from pipelines.sources.registry_api import FetchError, fetch_studies, incremental_since
 from pipelines.staging import StagedTable
-from pipelines.transform.star import TABLES, build_tables
-from schemas.star import MODELS, foreign_key_failures
+from pipelines.transform.star import TABLES
+from schemas.star import MODELS
 
 REGISTRY = "registry_pages"
 RECORDS = "canonical_studies"
 STATUSES = "record_status"
-FAILURES_KEPT = 200  # failure cases kept per table for the check's metadata
 
 
 def batched(items: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
@@ -57,6 +56,14 @@ def batched(items: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
 def peak_rss_mb() -> float:
     """The process's peak resident memory so far (MB): shown per asset to keep memory honest."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def peak_worker_rss_mb() -> float:
+    """The largest peak of the batch worker processes so far (MB; 0 when batches ran in-process).
+
+    A run's memory is at most this process's peak plus ``workers`` times this.
+    """
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
 def staged(settings: TrialsSettings, name: str) -> StagedTable:
@@ -124,51 +131,63 @@ def canonical_studies(
     started = time.perf_counter()
     known = known_sources(Path(duckdb.database))
     known_hashes = set(known["raw_hash"].to_list())
-    keep = settings.keep_contact_details
     records = staged(settings, RECORDS).reset()
     index: list[pl.DataFrame] = []
-    read = skipped = 0
-    for chunk in batched(iter_raw_records(settings.landing_paths), settings.batch_size):
-        digests = [source_digest(raw, keep) for raw in chunk]
-        ids = range(read, read + len(chunk))
-        fresh = [i for i, digest in enumerate(digests) if digest not in known_hashes]
-        seen = [i for i, digest in enumerate(digests) if digest in known_hashes]
-        batch = record_batch(
-            (parse_record(chunk[i], keep, digests[i]) for i in fresh), [ids[i] for i in fresh]
-        )
-        records.write(batch)
-        index.append(batch.select(INDEX_COLUMNS))
-        index.append(
-            known_batch(
-                [ids[i] for i in seen], [chunk[i].source_uri for i in seen], [digests[i] for i in seen]
+    counts = {"read": 0, "known": 0}
+
+    def jobs() -> Iterator[ParseJob]:
+        """Batches of the records to parse; those the warehouse holds as they are go straight to the index."""
+        keep = settings.keep_contact_details
+        for number, chunk in enumerate(
+            batched(iter_raw_records(settings.landing_paths), settings.batch_size), 1
+        ):
+            first = counts["read"]
+            digests = [source_digest(raw, keep) for raw in chunk]
+            seen = [i for i, digest in enumerate(digests) if digest in known_hashes]
+            fresh = [i for i, digest in enumerate(digests) if digest not in known_hashes]
+            index.append(
+                known_batch(
+                    [first + i for i in seen], [chunk[i].source_uri for i in seen], [digests[i] for i in seen]
+                )
             )
-        )
-        read += len(chunk)
-        skipped += len(seen)
-        rate = read / (time.perf_counter() - started)
+            counts["read"] += len(chunk)
+            counts["known"] += len(seen)
+            if fresh:
+                yield ParseJob(
+                    number,
+                    [chunk[i] for i in fresh],
+                    [first + i for i in fresh],
+                    [digests[i] for i in fresh],
+                    keep,
+                    records.folder,
+                )
+
+    for batch_index in map_batches(parse_batch, jobs(), settings.workers):
+        index.append(batch_index)
+        rate = counts["read"] / (time.perf_counter() - started)
         context.log.info(
-            f"read {read:,} records, {skipped:,} of them already in the warehouse as they are"
-            f" ({rate:,.0f}/s, peak memory {peak_rss_mb():,.0f} MB)"
+            f"read {counts['read']:,} records, {counts['known']:,} of them already in the warehouse as they"
+            f" are ({rate:,.0f}/s, peak memory {peak_rss_mb():,.0f} MB)"
         )
-    if not read:
-        records.write(record_batch([]))
+    records.ensure_part(record_batch([]))
     everything = with_known(pl.concat(index) if index else record_batch([]).select(INDEX_COLUMNS), known)
     statuses = record_statuses(everything)
     staged(settings, STATUSES).reset().write(statuses)
-    counts = dict(statuses.group_by("status").len().iter_rows())
+    by_status = dict(statuses.group_by("status").len().iter_rows())
     rejected = everything.join(statuses, on="record_id").filter(pl.col("status") == "rejected")
     formats = everything.group_by("source_format").len()
     return MaterializeResult(
         metadata={
-            "records_read": read,
-            "records_accepted": counts.get("accepted", 0),
-            "records_rejected": counts.get("rejected", 0),
-            "records_superseded": counts.get("superseded", 0),
-            "records_unchanged_not_parsed": counts.get("unchanged", 0),
+            "records_read": counts["read"],
+            "records_accepted": by_status.get("accepted", 0),
+            "records_rejected": by_status.get("rejected", 0),
+            "records_superseded": by_status.get("superseded", 0),
+            "records_unchanged_not_parsed": by_status.get("unchanged", 0),
             "formats": MetadataValue.json(dict(formats.fill_null("unrecognised").iter_rows())),
             "rejections": preview(rejected.select("source_uri", "rejection_reason"), rows=20, width=120),
             "seconds": round(time.perf_counter() - started, 3),
             "peak_rss_mb": peak_rss_mb(),
+            "peak_rss_mb_largest_worker": peak_worker_rss_mb(),
         }
     )
 
@@ -194,45 +213,32 @@ CHECK_SPECS = [
 ]
 
 
-def table_failures(name: str, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """One batch's contract failures for one table: pandera (lazy, all at once) + foreign keys."""
-    failures: list[pl.DataFrame] = []
-    try:
-        MODELS[name].validate(tables[name], lazy=True)
-    except pa.errors.SchemaErrors as error:
-        failures.append(
-            error.failure_cases.select(
-                pl.concat_str(pl.col("column").fill_null(""), pl.lit(": "), pl.col("check")).alias("check"),
-                pl.col("failure_case").cast(pl.String).alias("value"),
-            )
-        )
-    orphans = foreign_key_failures(name, tables)
-    if orphans.height:
-        failures.append(orphans.select(pl.col("relationship").alias("check"), pl.col("key").alias("value")))
-    return pl.concat(failures) if failures else pl.DataFrame(schema={"check": pl.String, "value": pl.String})
-
-
 @multi_asset(specs=STAR_SPECS, check_specs=CHECK_SPECS, name="star_tables")
 def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Iterator[object]:
     """Build every star table with polars from the accepted canonical records, batch by batch, and
     validate each batch against the table's pandera model and foreign keys."""
-    accepted = staged(settings, STATUSES).scan().filter(pl.col("status") == "accepted")
+    started = time.perf_counter()
     outputs = {name: staged(settings, name).reset() for name in TABLES}
     rows = dict.fromkeys(TABLES, 0)
     failures: dict[str, list[pl.DataFrame]] = {name: [] for name in TABLES}
     failure_counts = dict.fromkeys(TABLES, 0)
     first: dict[str, pl.DataFrame] = {}
-    for part in staged(settings, RECORDS).paths():
-        records = pl.scan_parquet(part).join(accepted, on="record_id").collect()
-        tables = build_tables(records)
-        for name, frame in tables.items():
-            failed = table_failures(name, tables)
-            failure_counts[name] += failed.height
+    parts = staged(settings, RECORDS).paths()
+    jobs = (BuildJob(part, staged(settings, STATUSES).folder, settings.staging_path()) for part in parts)
+    for done, result in enumerate(map_batches(build_batch, jobs, settings.workers), 1):
+        for name in TABLES:
+            rows[name] += result.rows[name]
+            failure_counts[name] += result.failure_counts[name]
             if sum(f.height for f in failures[name]) < FAILURES_KEPT:
-                failures[name].append(failed.head(FAILURES_KEPT))
-            outputs[name].write(frame)
-            rows[name] += frame.height
-            first.setdefault(name, frame)
+                failures[name].append(result.failures[name])
+            if name not in first or (first[name].is_empty() and result.rows[name]):
+                first[name] = result.previews[name]
+        context.log.info(
+            f"built batch {done:,} of {len(parts):,} ({rows['dim_study']:,} studies,"
+            f" {time.perf_counter() - started:,.1f} s, peak memory {peak_rss_mb():,.0f} MB)"
+        )
+    for name in TABLES:
+        outputs[name].ensure_part(first[name])
     passed = {name: failure_counts[name] == 0 for name in TABLES}
     if not all(passed.values()):
         for output in outputs.values():
@@ -247,6 +253,7 @@ def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Ite
                 "dagster/column_schema": column_schema(name, first[name]),
                 "preview": preview(first[name]),
                 "peak_rss_mb": peak_rss_mb(),
+                "peak_rss_mb_largest_worker": peak_worker_rss_mb(),
             },
         )
         kept = pl.concat(failures[name]).head(FAILURES_KEPT)

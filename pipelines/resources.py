@@ -34,6 +34,11 @@ class TrialsSettings(ConfigurableResource):
         "not the corpus size.",
     )
 
+    workers: int = Field(
+        default=min(2, os.cpu_count() or 1),
+        description="Processes that parse and build batches in parallel (1: all in the run's process). "
+        "A run with a single batch never starts them.",
+    )
     reports_dir: str = Field(
         default=str(DEFAULT_REPORTS),
         description="Where the warehouse report (index.html and PNG charts) is written.",

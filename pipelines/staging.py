@@ -28,14 +28,23 @@ class StagedTable:
         return self
 
     def write(self, frame: pl.DataFrame) -> None:
-        """Add one part (an empty frame is written only if the table has no part yet)."""
+        """Add the next part (an empty frame is written only if the table has no part yet)."""
         if frame.is_empty() and self._count:
             return
         self._count += 1
-        path = self.folder / f"part-{self._count:05d}.parquet"
+        self.write_part(frame, self._count)
+
+    def write_part(self, frame: pl.DataFrame, number: int) -> None:
+        """Write part ``number`` (batches processed in parallel each write their own)."""
+        path = self.folder / f"part-{number:05d}.parquet"
         partial = self.folder / f".{path.name}.partial"
         frame.write_parquet(partial)
         os.replace(partial, path)
+
+    def ensure_part(self, empty: pl.DataFrame) -> None:
+        """Give a table that got no rows one empty part, so that readers see its columns."""
+        if not self.exists():
+            self.write_part(empty.clear(), 0)
 
     def paths(self) -> list[Path]:
         return sorted(self.folder.glob("part-*.parquet"))

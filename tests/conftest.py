@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dagster
 import pytest
@@ -26,16 +27,19 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def run_ingest(paths: list[Path], db: Path, staging: Path) -> dagster.ExecuteInProcessResult:
+def run_ingest(paths: list[Path], db: Path, staging: Path, **settings: Any) -> dagster.ExecuteInProcessResult:
     """Run the real ingest job in-process on ``paths`` into ``db`` (an ephemeral instance).
 
-    The report is left out (its own tests, the CLI's and the browser's build it): it adds seconds
+    ``settings`` override ``TrialsSettings`` fields (batch size, workers). The report is left out (its own tests, the CLI's and the browser's build it): it adds seconds
     to each of the many loads the suite makes and tells nothing about them.
     """
-    settings = TrialsSettings(
-        landing_paths=[str(p) for p in paths], staging_dir=str(staging), reports_dir=str(staging / "reports")
+    resource = TrialsSettings(
+        landing_paths=[str(p) for p in paths],
+        staging_dir=str(staging),
+        reports_dir=str(staging / "reports"),
+        **settings,
     )
-    job = build_definitions(settings, str(db)).resolve_job_def("ingest_job")
+    job = build_definitions(resource, str(db)).resolve_job_def("ingest_job")
     loads = [
         key for key in job.asset_layer.executable_asset_keys if key != dagster.AssetKey("warehouse_report")
     ]
