@@ -38,7 +38,11 @@ def serve_pages(server: HTTPServer, studies: list[dict], per_page: int = 3) -> N
 
 
 def registry_job(server: HTTPServer, root: Path) -> dagster.JobDefinition:
-    settings = TrialsSettings(landing_paths=[str(root / "landing")], staging_dir=str(root / "staging"))
+    settings = TrialsSettings(
+        landing_paths=[str(root / "landing")],
+        staging_dir=str(root / "staging"),
+        reports_dir=str(root / "reports"),
+    )
     registry = RegistrySettings(
         query="query.cond=COVID-19&filter.overallStatus=COMPLETED",
         base_url=server.url_for("/api/v2"),
