@@ -166,6 +166,11 @@ class FactOutcome(pa.DataFrameModel):
     measure: str = text()
     time_frame: str = text()
     description: str = text()
+    time_frame_status: str = enum(["PARSED", "UNPARSED"])
+
+    @pa.dataframe_check(error="time_frame_status is NULL exactly when there is no time frame")
+    def status_follows_time_frame(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("time_frame").is_null() == pl.col("time_frame_status").is_null())
 
     class Config:
         strict = True
@@ -179,6 +184,10 @@ class FactEligibility(pa.DataFrameModel):
     parent_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
     depth: pl.Int32 = pa.Field(ge=0, le=10)
     criterion_text: str = pa.Field(str_length={"min_value": 1})
+    has_pregnancy_clause: bool = pa.Field()
+    has_consent_clause: bool = pa.Field()
+    has_trial_participation_clause: bool = pa.Field()
+    has_age_limit: bool = pa.Field()
 
     @pa.dataframe_check(error="parent_ordinal must precede its child, and be NULL exactly at depth 0")
     def nesting(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -193,6 +202,87 @@ class FactEligibility(pa.DataFrameModel):
     class Config:
         strict = True
         unique = ["nct_id", "ordinal"]
+
+
+OPERATORS = [">=", ">", "<=", "<", "=", "between"]
+
+
+class FactEligibilityThreshold(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    criterion_ordinal: pl.Int32 = ordinal()
+    threshold_ordinal: pl.Int32 = ordinal()
+    criterion_type: str = pa.Field(isin=["INCLUSION", "EXCLUSION", "UNSPECIFIED"])
+    parameter: str = pa.Field(str_length={"min_value": 1})
+    parameter_normalised: str = text(str_matches=r"^[a-z0-9_]+$")
+    operator: str = pa.Field(isin=OPERATORS)
+    value_low: float = text()
+    value_high: float = text()
+    unit: str = text()
+    unit_normalised: str = text()
+    value_low_normalised: float = text()
+    value_high_normalised: float = text()
+    is_negated: bool = pa.Field()
+    matched_text: str = pa.Field(str_length={"min_value": 1})
+
+    @pa.dataframe_check(
+        error="the bounds an operator needs: >= and > a low one, <= and < a high one, = and between both"
+    )
+    def bounds_fit_operator(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        low, high, op = (
+            pl.col("value_low").is_not_null(),
+            pl.col("value_high").is_not_null(),
+            pl.col("operator"),
+        )
+        return data.lazyframe.select(
+            pl.when(op.is_in([">=", ">"]))
+            .then(low)
+            .when(op.is_in(["<=", "<"]))
+            .then(high)
+            .otherwise(low & high & (pl.col("value_low") <= pl.col("value_high")))
+        )
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "criterion_ordinal", "threshold_ordinal"]
+
+
+class FactOutcomeTimepoint(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    outcome_ordinal: pl.Int32 = ordinal()
+    timepoint_ordinal: pl.Int32 = ordinal()
+    day_low: float = pa.Field(ge=-36525, le=36525)
+    day_high: float = pa.Field(ge=-36525, le=36525)
+    is_window: bool = pa.Field()
+    is_approximate: bool = pa.Field()
+    label: str = pa.Field(str_length={"min_value": 1})
+
+    @pa.dataframe_check(error="day_low <= day_high, equal for a point")
+    def ordered(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("day_low") <= pl.col("day_high"))
+            & (pl.col("is_window") | (pl.col("day_low") == pl.col("day_high")))
+        )
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "outcome_ordinal", "timepoint_ordinal"]
+
+
+class FactDose(pa.DataFrameModel):
+    nct_id: str = pa.Field(str_matches=NCT_ID)
+    dose_ordinal: pl.Int32 = ordinal()
+    dose_source: str = pa.Field(isin=["intervention_name", "intervention_description", "arm_description"])
+    intervention_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
+    arm_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
+    dose_value: float = pa.Field(gt=0)
+    dose_unit: str = pa.Field(str_length={"min_value": 1})
+    is_per_weight: bool = pa.Field()
+    is_exponent_inferred: bool = pa.Field()
+    raw_text: str = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+        unique = ["nct_id", "dose_ordinal"]
 
 
 def _ordered_items(value: str, value_check: Any = None, key: str = "ordinal") -> type[pa.DataFrameModel]:
@@ -459,6 +549,9 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "fact_result_denom": FactResultDenom,
     "fact_result_measurement": FactResultMeasurement,
     "raw_study_record": RawStudyRecord,
+    "fact_eligibility_threshold": FactEligibilityThreshold,
+    "fact_outcome_timepoint": FactOutcomeTimepoint,
+    "fact_dose": FactDose,
 }
 
 
@@ -483,6 +576,22 @@ RELATIONSHIPS: list[Relationship] = [
     ),
     Relationship("fact_eligibility", ("nct_id", "parent_ordinal"), "fact_eligibility", ("nct_id", "ordinal")),
     Relationship("fact_contact", ("nct_id", "site_ordinal"), "bridge_study_site", ("nct_id", "site_ordinal")),
+    Relationship(
+        "fact_eligibility_threshold",
+        ("nct_id", "criterion_ordinal"),
+        "fact_eligibility",
+        ("nct_id", "ordinal"),
+    ),
+    Relationship(
+        "fact_outcome_timepoint", ("nct_id", "outcome_ordinal"), "fact_outcome", ("nct_id", "ordinal")
+    ),
+    Relationship(
+        "fact_dose",
+        ("nct_id", "intervention_ordinal"),
+        "fact_intervention",
+        ("nct_id", "intervention_ordinal"),
+    ),
+    Relationship("fact_dose", ("nct_id", "arm_ordinal"), "fact_arm", ("nct_id", "arm_ordinal")),
     *(
         Relationship(name, ("nct_id", "result_ordinal"), "fact_result_outcome", ("nct_id", "result_ordinal"))
         for name in ("fact_result_group", "fact_result_denom", "fact_result_measurement")

@@ -16,6 +16,7 @@ import pycountry
 
 from pipelines.transform import results
 from pipelines.transform.criteria import split_criteria
+from pipelines.transform.extracted import DERIVED_TABLES, derive
 from pipelines.transform.paths import ITEM, NCT_ID, at, explode_items, exploded, p, tagged_lists
 from pipelines.transform.values import age_years, date_precision, date_value, joined
 
@@ -340,7 +341,7 @@ def _official_name_parts(full_name: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+BUILDERS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
     "dim_study": lambda studies: studies.select(DIM_STUDY),
     "dim_study_description": lambda studies: studies.select(DIM_STUDY_DESCRIPTION),
     "dim_site": _dim_site,
@@ -409,7 +410,11 @@ TABLES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
 }
 
 
+# Every star table: those built from the records, then those read out of their free text.
+TABLES: tuple[str, ...] = (*BUILDERS, *DERIVED_TABLES)
+
+
 def build_tables(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """All star tables from the staged record frame (only ``accepted`` records are used)."""
     studies = records.filter(pl.col("status") == "accepted")
-    return {name: build(studies) for name, build in TABLES.items()}
+    return derive({name: build(studies) for name, build in BUILDERS.items()})

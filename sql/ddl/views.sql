@@ -47,6 +47,7 @@ SELECT
     o.ordinal,
     o.measure,
     o.time_frame,
+    o.time_frame_status,
     o.description,
     d.brief_title,
     d.phase,
@@ -59,6 +60,7 @@ COMMENT ON COLUMN v_study_outcome.outcome_type IS 'PRIMARY, SECONDARY, OTHER, or
 COMMENT ON COLUMN v_study_outcome.ordinal IS 'Order in the source, from 1 (fact_outcome.ordinal).';
 COMMENT ON COLUMN v_study_outcome.measure IS 'Outcome measure title.';
 COMMENT ON COLUMN v_study_outcome.time_frame IS 'Time frame as written.';
+COMMENT ON COLUMN v_study_outcome.time_frame_status IS 'PARSED (points in fact_outcome_timepoint), UNPARSED, or NULL without a time frame.';
 COMMENT ON COLUMN v_study_outcome.description IS 'Outcome description.';
 COMMENT ON COLUMN v_study_outcome.brief_title IS 'Study brief title (dim_study.brief_title).';
 COMMENT ON COLUMN v_study_outcome.phase IS 'Study phase(s) joined by "/"; NA when not applicable, NULL when not given.';
@@ -72,6 +74,10 @@ SELECT
     e.parent_ordinal,
     e.depth,
     e.criterion_text,
+    e.has_pregnancy_clause,
+    e.has_consent_clause,
+    e.has_trial_participation_clause,
+    e.has_age_limit,
     d.minimum_age_years,
     d.maximum_age_years,
     d.sex,
@@ -85,6 +91,10 @@ COMMENT ON VIEW v_study_eligibility IS 'One row per fact_eligibility row: a crit
 COMMENT ON COLUMN v_study_eligibility.nct_id IS 'Study (dim_study.nct_id).';
 COMMENT ON COLUMN v_study_eligibility.criterion_type IS 'INCLUSION, EXCLUSION, or UNSPECIFIED before/without such a heading.';
 COMMENT ON COLUMN v_study_eligibility.ordinal IS 'Order in the criteria text, from 1 (fact_eligibility.ordinal).';
+COMMENT ON COLUMN v_study_eligibility.has_pregnancy_clause IS 'Does the item speak of pregnancy, breast-feeding, childbearing potential or contraception?';
+COMMENT ON COLUMN v_study_eligibility.has_consent_clause IS 'Does the item speak of informed consent?';
+COMMENT ON COLUMN v_study_eligibility.has_trial_participation_clause IS 'Does the item speak of prior or concurrent participation in another trial?';
+COMMENT ON COLUMN v_study_eligibility.has_age_limit IS 'Does the item state an age bound (see fact_eligibility_threshold)?';
 COMMENT ON COLUMN v_study_eligibility.parent_ordinal IS 'Ordinal of the item this one is nested under; NULL at the top level.';
 COMMENT ON COLUMN v_study_eligibility.depth IS 'Nesting depth, 0 at the top level.';
 COMMENT ON COLUMN v_study_eligibility.criterion_text IS 'Item text, Markdown escapes removed.';

@@ -197,6 +197,7 @@ CREATE TABLE IF NOT EXISTS fact_outcome (
     measure VARCHAR,
     time_frame VARCHAR,
     description VARCHAR,
+    time_frame_status VARCHAR,
     PRIMARY KEY (nct_id, ordinal)
 );
 COMMENT ON TABLE fact_outcome IS 'One row per outcome measure a study registers.';
@@ -206,6 +207,7 @@ COMMENT ON COLUMN fact_outcome.ordinal IS 'Order in the source, from 1, across p
 COMMENT ON COLUMN fact_outcome.measure IS 'Outcome measure title.';
 COMMENT ON COLUMN fact_outcome.time_frame IS 'Time frame as written.';
 COMMENT ON COLUMN fact_outcome.description IS 'Outcome description.';
+COMMENT ON COLUMN fact_outcome.time_frame_status IS 'PARSED when fact_outcome_timepoint holds the time frame''s points, UNPARSED when the text names no time the reader understands (never guessed), NULL when there is no time frame.';
 
 CREATE TABLE IF NOT EXISTS fact_eligibility (
     nct_id VARCHAR,
@@ -214,6 +216,10 @@ CREATE TABLE IF NOT EXISTS fact_eligibility (
     parent_ordinal INTEGER,
     depth INTEGER,
     criterion_text VARCHAR,
+    has_pregnancy_clause BOOLEAN,
+    has_consent_clause BOOLEAN,
+    has_trial_participation_clause BOOLEAN,
+    has_age_limit BOOLEAN,
     PRIMARY KEY (nct_id, ordinal)
 );
 COMMENT ON TABLE fact_eligibility IS 'One row per eligibility criterion item, split from the criteria Markdown.';
@@ -223,6 +229,66 @@ COMMENT ON COLUMN fact_eligibility.ordinal IS 'Order in the criteria text, from 
 COMMENT ON COLUMN fact_eligibility.parent_ordinal IS 'Ordinal of the item this one is nested under; NULL at the top level.';
 COMMENT ON COLUMN fact_eligibility.depth IS 'Nesting depth, 0 at the top level.';
 COMMENT ON COLUMN fact_eligibility.criterion_text IS 'Item text, Markdown escapes removed; never empty.';
+COMMENT ON COLUMN fact_eligibility.has_pregnancy_clause IS 'Does the item speak of pregnancy, breast-feeding, childbearing potential or contraception? (pattern match on the text)';
+COMMENT ON COLUMN fact_eligibility.has_consent_clause IS 'Does the item speak of informed consent?';
+COMMENT ON COLUMN fact_eligibility.has_trial_participation_clause IS 'Does the item speak of prior or concurrent participation in another trial or investigational product?';
+COMMENT ON COLUMN fact_eligibility.has_age_limit IS 'Does the item state an age bound (a fact_eligibility_threshold row with parameter_normalised = ''age'')? Compare with dim_study.minimum_age_years/maximum_age_years.';
+
+CREATE TABLE IF NOT EXISTS fact_eligibility_threshold (
+    nct_id VARCHAR,
+    criterion_ordinal INTEGER,
+    threshold_ordinal INTEGER,
+    criterion_type VARCHAR,
+    parameter VARCHAR,
+    parameter_normalised VARCHAR,
+    operator VARCHAR,
+    value_low DOUBLE,
+    value_high DOUBLE,
+    unit VARCHAR,
+    unit_normalised VARCHAR,
+    value_low_normalised DOUBLE,
+    value_high_normalised DOUBLE,
+    is_negated BOOLEAN,
+    matched_text VARCHAR,
+    PRIMARY KEY (nct_id, criterion_ordinal, threshold_ordinal)
+);
+COMMENT ON TABLE fact_eligibility_threshold IS 'Each numeric condition a criterion item states ("Respiratory rate ≥ 30 rpm", "aged 18-75 years"), read from its text by pipelines/extract/thresholds.py; precision and recall are measured on hand-annotated items in tests/fixtures/annotations.';
+COMMENT ON COLUMN fact_eligibility_threshold.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_eligibility_threshold.criterion_ordinal IS 'The item (fact_eligibility.ordinal of the same study).';
+COMMENT ON COLUMN fact_eligibility_threshold.threshold_ordinal IS 'Order of the condition within the item, from 1.';
+COMMENT ON COLUMN fact_eligibility_threshold.criterion_type IS 'INCLUSION, EXCLUSION or UNSPECIFIED, as the item.';
+COMMENT ON COLUMN fact_eligibility_threshold.parameter IS 'What is measured, as written ("Respiratory rate (FR)", "PaO2/FiO2", "age").';
+COMMENT ON COLUMN fact_eligibility_threshold.parameter_normalised IS 'A curated name for common parameters (age, respiratory_rate, oxygen_saturation, pao2_fio2, bmi, ecog, creatinine_clearance, ...); NULL when not in the vocabulary.';
+COMMENT ON COLUMN fact_eligibility_threshold.operator IS '>=, >, <=, <, = or between.';
+COMMENT ON COLUMN fact_eligibility_threshold.value_low IS 'Lower bound as written: the value for > and >=, both bounds for =, the low end for between; NULL for < and <=.';
+COMMENT ON COLUMN fact_eligibility_threshold.value_high IS 'Upper bound as written: the value for < and <=, both bounds for =, the high end for between; NULL for > and >=.';
+COMMENT ON COLUMN fact_eligibility_threshold.unit IS 'Unit as written (rpm, mmHg, years, %); NULL when none is stated.';
+COMMENT ON COLUMN fact_eligibility_threshold.unit_normalised IS 'The parameter''s canonical unit after conversion with pint (years for ages, breaths/min, ...); NULL when the unit is not convertible.';
+COMMENT ON COLUMN fact_eligibility_threshold.value_low_normalised IS 'value_low in unit_normalised.';
+COMMENT ON COLUMN fact_eligibility_threshold.value_high_normalised IS 'value_high in unit_normalised.';
+COMMENT ON COLUMN fact_eligibility_threshold.is_negated IS 'Does meeting this condition make a patient ineligible? (an exclusion item, or an inclusion item that negates it: "no", "not", "without")';
+COMMENT ON COLUMN fact_eligibility_threshold.matched_text IS 'The span of the item the condition was read from.';
+
+CREATE TABLE IF NOT EXISTS fact_outcome_timepoint (
+    nct_id VARCHAR,
+    outcome_ordinal INTEGER,
+    timepoint_ordinal INTEGER,
+    day_low DOUBLE,
+    day_high DOUBLE,
+    is_window BOOLEAN,
+    is_approximate BOOLEAN,
+    label VARCHAR,
+    PRIMARY KEY (nct_id, outcome_ordinal, timepoint_ordinal)
+);
+COMMENT ON TABLE fact_outcome_timepoint IS 'An outcome''s time frame as time points or windows in days ("Baseline, Week 12" → 0 and 84), read by pipelines/extract/time_frames.py. A year is 365.25 days, a month a twelfth of that (30.4375), a week 7; "Baseline" is day 0. Outcomes whose text names no time have no rows (fact_outcome.time_frame_status = UNPARSED).';
+COMMENT ON COLUMN fact_outcome_timepoint.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_outcome_timepoint.outcome_ordinal IS 'The outcome (fact_outcome.ordinal of the same study).';
+COMMENT ON COLUMN fact_outcome_timepoint.timepoint_ordinal IS 'Order of the point within the time frame, from 1.';
+COMMENT ON COLUMN fact_outcome_timepoint.day_low IS 'Start of the window, or the point itself, in days.';
+COMMENT ON COLUMN fact_outcome_timepoint.day_high IS 'End of the window, or the point itself, in days ("up to 5 years" → 0 to 1826.25).';
+COMMENT ON COLUMN fact_outcome_timepoint.is_window IS 'Is this a span ("0-7 days", "up to 5 years") rather than a point?';
+COMMENT ON COLUMN fact_outcome_timepoint.is_approximate IS 'Does the text qualify it ("an average of", "approximately", "about")?';
+COMMENT ON COLUMN fact_outcome_timepoint.label IS 'The span of the time frame text this point was read from.';
 
 CREATE TABLE IF NOT EXISTS fact_condition (
     nct_id VARCHAR,
@@ -277,6 +343,31 @@ COMMENT ON COLUMN fact_intervention.intervention_type IS 'DRUG, DEVICE, BIOLOGIC
 COMMENT ON COLUMN fact_intervention.intervention_name IS 'Intervention name as written.';
 COMMENT ON COLUMN fact_intervention.description IS 'Intervention description.';
 COMMENT ON COLUMN fact_intervention.other_names IS 'Other names (synonyms, codes) as a list; NULL when none.';
+
+CREATE TABLE IF NOT EXISTS fact_dose (
+    nct_id VARCHAR,
+    dose_ordinal INTEGER,
+    dose_source VARCHAR,
+    intervention_ordinal INTEGER,
+    arm_ordinal INTEGER,
+    dose_value DOUBLE,
+    dose_unit VARCHAR,
+    is_per_weight BOOLEAN,
+    is_exponent_inferred BOOLEAN,
+    raw_text VARCHAR,
+    PRIMARY KEY (nct_id, dose_ordinal)
+);
+COMMENT ON TABLE fact_dose IS 'Doses stated in interventions'' names and descriptions and in arms'' descriptions ("1 million cells/kg", "100 mg"), read by pipelines/extract/doses.py; a bare number is never taken for a dose.';
+COMMENT ON COLUMN fact_dose.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN fact_dose.dose_ordinal IS 'Order within the study, from 1: intervention names, then intervention descriptions, then arm descriptions.';
+COMMENT ON COLUMN fact_dose.dose_source IS 'intervention_name, intervention_description or arm_description: the text the dose was read from.';
+COMMENT ON COLUMN fact_dose.intervention_ordinal IS 'The intervention (fact_intervention.intervention_ordinal) for intervention texts; NULL for arms.';
+COMMENT ON COLUMN fact_dose.arm_ordinal IS 'The arm (fact_arm.arm_ordinal) for arm descriptions; NULL for interventions.';
+COMMENT ON COLUMN fact_dose.dose_value IS 'The amount, multipliers applied (1 million → 1000000, 10^6 → 1000000).';
+COMMENT ON COLUMN fact_dose.dose_unit IS 'Normalised unit text (cells/kg, mg, mg/kg, mL).';
+COMMENT ON COLUMN fact_dose.is_per_weight IS 'Is the dose per kg of body weight?';
+COMMENT ON COLUMN fact_dose.is_exponent_inferred IS 'Was a lost superscript restored ("106/Kg" of cells read as 10^6/kg, only where the text is about cells per kg)? raw_text keeps what was written.';
+COMMENT ON COLUMN fact_dose.raw_text IS 'The dose as written.';
 
 CREATE TABLE IF NOT EXISTS bridge_arm_intervention (
     nct_id VARCHAR,
