@@ -51,6 +51,24 @@ def test_ingest_then_query(tmp_path: Path, dagster_home: Path) -> None:
     table = trials("sql", "SELECT count(*) AS n FROM fact_outcome", "--db", str(db), home=dagster_home)
     assert "│ n" in table.stdout
 
+    assert f"report: {tmp_path / 'reports' / 'index.html'}" in ingest.stdout  # written beside the warehouse
+    listed = trials("queries", home=dagster_home)
+    assert (
+        "trials_by_phase_and_status\n    How many trials are there per phase and overall status?"
+        in listed.stdout
+    )
+    named = trials(
+        "sql", "--query", "trials_by_phase_and_status", "--db", str(db), "--format", "json", home=dagster_home
+    )
+    assert {"phase": "EARLY_PHASE1", "overall_status": "ACTIVE_NOT_RECRUITING", "trials": 1}.items() <= next(
+        row for row in json.loads(named.stdout) if row["phase"] == "EARLY_PHASE1"
+    ).items()
+    unknown = trials("sql", "--query", "trials_by_phase", "--db", str(db), home=dagster_home)
+    assert unknown.returncode == 2 and "trials_by_phase_and_status" in unknown.stderr
+    report = trials("report", "--db", str(db), "--out", str(tmp_path / "elsewhere"), home=dagster_home)
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "elsewhere" / "index.html").read_text().count("<svg") >= 5
+
     broken = trials("sql", "SELECT * FROM no_such_table", "--db", str(db), home=dagster_home)
     assert broken.returncode == 2 and "no_such_table" in broken.stderr
     missing = trials("ingest", str(tmp_path / "nowhere"), "--db", str(db), home=dagster_home)
