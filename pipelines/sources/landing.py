@@ -9,6 +9,7 @@ member and gzip streams line by line, so the bulk files never need extracting to
 from __future__ import annotations
 
 import gzip
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -20,6 +21,10 @@ import orjson
 from pipelines.sources.records import RawRecord
 
 ZIP_MAGIC = b"PK\x03\x04"
+# An object whose first key is a study's own is a study, not an API page or an array of studies.
+STUDY_OPENING = re.compile(
+    rb'\{\s*"(?:protocolSection|derivedSection|hasResults|resultsSection|documentSection)"'
+)
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -106,6 +111,9 @@ def split_records(content: bytes, uri: str) -> Iterator[RawRecord]:
     stripped = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith((b"{", b"[")):
         yield RawRecord(uri, content)
+        return
+    if STUDY_OPENING.match(stripped):  # one study (the bulk zip's members): no need to decode it here
+        yield RawRecord(uri, stripped)
         return
     try:
         document = orjson.loads(stripped)
