@@ -555,6 +555,12 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
+# Each child table's key (its Config.unique), also checked in the warehouse after each load.
+TABLE_KEYS: dict[str, list[str]] = {
+    name: model.to_schema().unique for name, model in MODELS.items() if model.to_schema().unique
+}
+
+
 @dataclass(frozen=True)
 class Relationship:
     child: str

@@ -1,6 +1,11 @@
 -- trials-warehouse: the star schema. Applied idempotently before every load.
--- Keys are declared as PRIMARY KEYs; relationships are documented here and checked by the
--- pandera models and tests (DuckDB foreign keys would block the per-study delete + insert).
+-- Dimensions and bookkeeping tables declare PRIMARY KEYs. The fact and bridge tables (millions of
+-- rows at registry scale) state their key in a comment instead: a DuckDB index must fit in memory
+-- and a load's new index entries are merged at COMMIT, which ran out of memory at 100,000 studies.
+-- Their keys are unique by construction (one version of a study is written, whole), checked per
+-- batch by the pandera models and, for the studies each load wrote, by the warehouse_invariants
+-- check. Relationships are documented here and checked by the pandera models and tests (DuckDB
+-- foreign keys would block the per-study delete + insert).
 -- Enumerated values are the ClinicalTrials.gov API v2 spellings (COMPLETED, PHASE2, ...).
 -- Partial dates: a *_date column holds the first day of the month or year the source gave,
 -- and *_date_precision says how much was given (day | month | year).
@@ -181,8 +186,8 @@ CREATE TABLE IF NOT EXISTS bridge_study_site (
     nct_id VARCHAR,
     site_ordinal INTEGER,
     site_id VARCHAR,
-    site_status VARCHAR,
-    PRIMARY KEY (nct_id, site_ordinal)
+    site_status VARCHAR
+    -- key (nct_id, site_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE bridge_study_site IS 'Which sites a study lists, in source order (a study may list one site twice).';
 COMMENT ON COLUMN bridge_study_site.nct_id IS 'Study (dim_study.nct_id).';
@@ -197,8 +202,8 @@ CREATE TABLE IF NOT EXISTS fact_outcome (
     measure VARCHAR,
     time_frame VARCHAR,
     description VARCHAR,
-    time_frame_status VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    time_frame_status VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_outcome IS 'One row per outcome measure a study registers.';
 COMMENT ON COLUMN fact_outcome.nct_id IS 'Study (dim_study.nct_id).';
@@ -219,8 +224,8 @@ CREATE TABLE IF NOT EXISTS fact_eligibility (
     has_pregnancy_clause BOOLEAN,
     has_consent_clause BOOLEAN,
     has_trial_participation_clause BOOLEAN,
-    has_age_limit BOOLEAN,
-    PRIMARY KEY (nct_id, ordinal)
+    has_age_limit BOOLEAN
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_eligibility IS 'One row per eligibility criterion item, split from the criteria Markdown.';
 COMMENT ON COLUMN fact_eligibility.nct_id IS 'Study (dim_study.nct_id).';
@@ -249,8 +254,8 @@ CREATE TABLE IF NOT EXISTS fact_eligibility_threshold (
     value_low_normalised DOUBLE,
     value_high_normalised DOUBLE,
     is_negated BOOLEAN,
-    matched_text VARCHAR,
-    PRIMARY KEY (nct_id, criterion_ordinal, threshold_ordinal)
+    matched_text VARCHAR
+    -- key (nct_id, criterion_ordinal, threshold_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_eligibility_threshold IS 'Each numeric condition a criterion item states ("Respiratory rate ≥ 30 rpm", "aged 18-75 years"), read from its text by pipelines/extract/thresholds.py; precision and recall are measured on hand-annotated items in tests/fixtures/annotations.';
 COMMENT ON COLUMN fact_eligibility_threshold.nct_id IS 'Study (dim_study.nct_id).';
@@ -277,8 +282,8 @@ CREATE TABLE IF NOT EXISTS fact_outcome_timepoint (
     day_high DOUBLE,
     is_window BOOLEAN,
     is_approximate BOOLEAN,
-    label VARCHAR,
-    PRIMARY KEY (nct_id, outcome_ordinal, timepoint_ordinal)
+    label VARCHAR
+    -- key (nct_id, outcome_ordinal, timepoint_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_outcome_timepoint IS 'An outcome''s time frame as time points or windows in days ("Baseline, Week 12" → 0 and 84), read by pipelines/extract/time_frames.py. A year is 365.25 days, a month a twelfth of that (30.4375), a week 7; "Baseline" is day 0. Outcomes whose text names no time have no rows (fact_outcome.time_frame_status = UNPARSED).';
 COMMENT ON COLUMN fact_outcome_timepoint.nct_id IS 'Study (dim_study.nct_id).';
@@ -293,8 +298,8 @@ COMMENT ON COLUMN fact_outcome_timepoint.label IS 'The span of the time frame te
 CREATE TABLE IF NOT EXISTS fact_condition (
     nct_id VARCHAR,
     ordinal INTEGER,
-    condition_name VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    condition_name VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_condition IS 'Conditions or diseases a study lists, as written.';
 COMMENT ON COLUMN fact_condition.nct_id IS 'Study (dim_study.nct_id).';
@@ -304,8 +309,8 @@ COMMENT ON COLUMN fact_condition.condition_name IS 'Condition as written by the 
 CREATE TABLE IF NOT EXISTS fact_keyword (
     nct_id VARCHAR,
     ordinal INTEGER,
-    keyword VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    keyword VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_keyword IS 'Keywords a study lists (labelled sources only; see fact_unlabelled_term for classic pages).';
 COMMENT ON COLUMN fact_keyword.nct_id IS 'Study (dim_study.nct_id).';
@@ -317,8 +322,8 @@ CREATE TABLE IF NOT EXISTS fact_arm (
     arm_ordinal INTEGER,
     arm_label VARCHAR,
     arm_type VARCHAR,
-    description VARCHAR,
-    PRIMARY KEY (nct_id, arm_ordinal)
+    description VARCHAR
+    -- key (nct_id, arm_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_arm IS 'Arms (groups/cohorts) of a study.';
 COMMENT ON COLUMN fact_arm.nct_id IS 'Study (dim_study.nct_id).';
@@ -333,8 +338,8 @@ CREATE TABLE IF NOT EXISTS fact_intervention (
     intervention_type VARCHAR,
     intervention_name VARCHAR,
     description VARCHAR,
-    other_names VARCHAR[],
-    PRIMARY KEY (nct_id, intervention_ordinal)
+    other_names VARCHAR[]
+    -- key (nct_id, intervention_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_intervention IS 'Interventions of a study.';
 COMMENT ON COLUMN fact_intervention.nct_id IS 'Study (dim_study.nct_id).';
@@ -354,8 +359,8 @@ CREATE TABLE IF NOT EXISTS fact_dose (
     dose_unit VARCHAR,
     is_per_weight BOOLEAN,
     is_exponent_inferred BOOLEAN,
-    raw_text VARCHAR,
-    PRIMARY KEY (nct_id, dose_ordinal)
+    raw_text VARCHAR
+    -- key (nct_id, dose_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_dose IS 'Doses stated in interventions'' names and descriptions and in arms'' descriptions ("1 million cells/kg", "100 mg"), read by pipelines/extract/doses.py; a bare number is never taken for a dose.';
 COMMENT ON COLUMN fact_dose.nct_id IS 'Study (dim_study.nct_id).';
@@ -372,8 +377,8 @@ COMMENT ON COLUMN fact_dose.raw_text IS 'The dose as written.';
 CREATE TABLE IF NOT EXISTS bridge_arm_intervention (
     nct_id VARCHAR,
     arm_ordinal INTEGER,
-    intervention_ordinal INTEGER,
-    PRIMARY KEY (nct_id, arm_ordinal, intervention_ordinal)
+    intervention_ordinal INTEGER
+    -- key (nct_id, arm_ordinal, intervention_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE bridge_arm_intervention IS 'Which interventions each arm receives (from the interventions'' arm group labels).';
 COMMENT ON COLUMN bridge_arm_intervention.nct_id IS 'Study (dim_study.nct_id).';
@@ -387,8 +392,8 @@ CREATE TABLE IF NOT EXISTS fact_official (
     full_name VARCHAR,
     official_name VARCHAR,
     degrees VARCHAR,
-    affiliation VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    affiliation VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_official IS 'Overall officials (investigators) of a study.';
 COMMENT ON COLUMN fact_official.nct_id IS 'Study (dim_study.nct_id).';
@@ -405,8 +410,8 @@ CREATE TABLE IF NOT EXISTS fact_secondary_id (
     secondary_id VARCHAR,
     id_type VARCHAR,
     domain VARCHAR,
-    link VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    link VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_secondary_id IS 'Other identifiers of a study (EudraCT numbers, grants, registry ids).';
 COMMENT ON COLUMN fact_secondary_id.nct_id IS 'Study (dim_study.nct_id).';
@@ -419,8 +424,8 @@ COMMENT ON COLUMN fact_secondary_id.link IS 'Link to the identifier, when given.
 CREATE TABLE IF NOT EXISTS fact_unlabelled_term (
     nct_id VARCHAR,
     ordinal INTEGER,
-    term_line VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    term_line VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_unlabelled_term IS 'Classic pages: keyword and MeSH term lines whose headings the page text lost, kept as written.';
 COMMENT ON COLUMN fact_unlabelled_term.nct_id IS 'Study (dim_study.nct_id).';
@@ -431,8 +436,8 @@ CREATE TABLE IF NOT EXISTS fact_other_field (
     nct_id VARCHAR,
     ordinal INTEGER,
     label VARCHAR,
-    value VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    value VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_other_field IS 'Labelled fields a source gave that have no column of their own, so nothing is lost.';
 COMMENT ON COLUMN fact_other_field.nct_id IS 'Study (dim_study.nct_id).';
@@ -445,8 +450,8 @@ CREATE TABLE IF NOT EXISTS fact_sponsor (
     ordinal INTEGER,
     sponsor_role VARCHAR,
     sponsor_name VARCHAR,
-    sponsor_class VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    sponsor_class VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_sponsor IS 'The lead sponsor (ordinal 1) and the collaborators of a study.';
 COMMENT ON COLUMN fact_sponsor.nct_id IS 'Study (dim_study.nct_id).';
@@ -463,8 +468,8 @@ CREATE TABLE IF NOT EXISTS fact_contact (
     contact_role VARCHAR,
     phone VARCHAR,
     phone_ext VARCHAR,
-    email VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    email VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_contact IS 'Central contacts (site_ordinal NULL) and site contacts. Phone and e-mail are personal data: NULL unless the run opted in (keep_contact_details).';
 COMMENT ON COLUMN fact_contact.nct_id IS 'Study (dim_study.nct_id).';
@@ -482,8 +487,8 @@ CREATE TABLE IF NOT EXISTS fact_mesh_term (
     mesh_kind VARCHAR,
     is_ancestor BOOLEAN,
     mesh_id VARCHAR,
-    mesh_term VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    mesh_term VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_mesh_term IS 'MeSH terms the registry derived for a study''s conditions and interventions (API v2 derivedSection; legacy XML gives terms without ids).';
 COMMENT ON COLUMN fact_mesh_term.nct_id IS 'Study (dim_study.nct_id).';
@@ -498,8 +503,8 @@ CREATE TABLE IF NOT EXISTS fact_reference (
     ordinal INTEGER,
     pmid VARCHAR,
     reference_type VARCHAR,
-    citation VARCHAR,
-    PRIMARY KEY (nct_id, ordinal)
+    citation VARCHAR
+    -- key (nct_id, ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_reference IS 'Publications a study cites or that report its results.';
 COMMENT ON COLUMN fact_reference.nct_id IS 'Study (dim_study.nct_id).';
@@ -520,8 +525,8 @@ CREATE TABLE IF NOT EXISTS fact_result_outcome (
     anticipated_posting_date_raw VARCHAR,
     param_type VARCHAR,
     dispersion_type VARCHAR,
-    units VARCHAR,
-    PRIMARY KEY (nct_id, result_ordinal)
+    units VARCHAR
+    -- key (nct_id, result_ordinal): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_result_outcome IS 'Outcome measures with posted results (API v2 resultsSection), one row per measure.';
 COMMENT ON COLUMN fact_result_outcome.nct_id IS 'Study (dim_study.nct_id).';
@@ -542,8 +547,8 @@ CREATE TABLE IF NOT EXISTS fact_result_group (
     result_ordinal INTEGER,
     group_id VARCHAR,
     group_title VARCHAR,
-    group_description VARCHAR,
-    PRIMARY KEY (nct_id, result_ordinal, group_id)
+    group_description VARCHAR
+    -- key (nct_id, result_ordinal, group_id): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_result_group IS 'Groups (arms) an outcome measure reports on.';
 COMMENT ON COLUMN fact_result_group.nct_id IS 'Study (dim_study.nct_id).';
@@ -559,8 +564,8 @@ CREATE TABLE IF NOT EXISTS fact_result_denom (
     group_id VARCHAR,
     units VARCHAR,
     count_raw VARCHAR,
-    count_value DOUBLE,
-    PRIMARY KEY (nct_id, result_ordinal, denom_ordinal, group_id)
+    count_value DOUBLE
+    -- key (nct_id, result_ordinal, denom_ordinal, group_id): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_result_denom IS 'How many units (usually participants) each group of a measure analysed.';
 COMMENT ON COLUMN fact_result_denom.nct_id IS 'Study (dim_study.nct_id).';
@@ -587,8 +592,8 @@ CREATE TABLE IF NOT EXISTS fact_result_measurement (
     spread DOUBLE,
     lower_limit DOUBLE,
     upper_limit DOUBLE,
-    comment VARCHAR,
-    PRIMARY KEY (nct_id, result_ordinal, class_ordinal, category_ordinal, group_id)
+    comment VARCHAR
+    -- key (nct_id, result_ordinal, class_ordinal, category_ordinal, group_id): unique, checked after each load, not indexed (see the header)
 );
 COMMENT ON TABLE fact_result_measurement IS 'Posted values of an outcome measure: one row per class, category and group.';
 COMMENT ON COLUMN fact_result_measurement.nct_id IS 'Study (dim_study.nct_id).';
