@@ -159,3 +159,18 @@ def test_history_after_a_refresh_has_one_current_version_per_study(
         (date(2022, 8, 18), date(2024, 3, 1), False, "COMPLETED", 317, "ACTUAL", None),
         (date(2024, 3, 1), None, True, "TERMINATED", 317, "ACTUAL", "Sponsor decision"),
     ]
+
+
+def test_studies_made_by_other_code_are_parsed_again(tmp_path: Path) -> None:
+    """Same bytes, but the parsers or transformations changed since: nothing may be skipped."""
+    ingest(tmp_path, "v1", *API_V2_SAMPLES)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        conn.execute("UPDATE dim_study SET pipeline_version = 'older code'")
+    result = ingest(tmp_path, "v1_again", *API_V2_SAMPLES)
+    [parsed] = result.asset_materializations_for_node("canonical_studies")
+    assert parsed.metadata["records_unchanged_not_parsed"].value == 0
+    last_run = (
+        "SELECT records_changed, records_unchanged FROM meta_load_run ORDER BY finished_at DESC LIMIT 1"
+    )
+    assert rows(tmp_path, last_run) == [(len(API_V2_SAMPLES), 0)]
+    assert rows(tmp_path, "SELECT count(*) FROM dim_study_history") == [(len(API_V2_SAMPLES),)]
