@@ -25,8 +25,13 @@ from pipelines.extract.thresholds import (
 )
 from pipelines.extract.time_frames import TimePoint, parse_time_frame
 
-POLARS_TYPES = {"str": pl.String, "str | None": pl.String, "float": pl.Float64, "float | None": pl.Float64}
-POLARS_TYPES["bool"] = pl.Boolean
+POLARS_TYPES = {
+    "str": pl.String,
+    "str | None": pl.String,
+    "float": pl.Float64,
+    "float | None": pl.Float64,
+    "bool": pl.Boolean,
+}
 
 
 def struct_of(record: type) -> pl.Struct:
@@ -41,7 +46,7 @@ def per_distinct(
     distinct = frame.select(keys).unique()
     names = [f.name for f in dataclasses.fields(record)]
     found = [
-        [dict(zip(names, dataclasses.astuple(item), strict=True)) for item in read(*values)]
+        [{name: getattr(item, name) for name in names} for item in read(*values)]
         for values in distinct.iter_rows()
     ]
     return distinct.with_columns(pl.Series("found", found, dtype=pl.List(struct_of(record))))
