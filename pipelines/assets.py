@@ -31,7 +31,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.batches import FAILURES_KEPT, BuildJob, ParseJob, build_batch, map_batches, parse_batch
 from pipelines.canonical import INDEX_COLUMNS, known_batch, record_batch, record_statuses, with_known
-from pipelines.load import LoadRun, known_sources, load_tables
+from pipelines.load import LANDING_FILE_COLUMNS, LoadRun, known_sources, load_tables, read_files
 from pipelines.metadata import column_schema, ddl_comments, preview
 from pipelines.resources import RegistrySettings, TrialsSettings
 from pipelines.sources.dispatch import source_digest
@@ -45,6 +45,7 @@ from schemas.star import MODELS, TABLE_KEYS
 REGISTRY = "registry_pages"
 RECORDS = "canonical_studies"
 STATUSES = "record_status"
+FILES = "landing_files"
 
 
 def batched(items: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
@@ -64,6 +65,16 @@ def peak_worker_rss_mb() -> float:
     A run's memory is at most this process's peak plus ``workers`` times this.
     """
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
+def landing_files(paths: list[str], keep_contact_details: bool) -> pl.DataFrame:
+    """The landing files with their size and modification time now (``LANDING_FILE_COLUMNS``, no records)."""
+    rows = []
+    for file in list_landing_files(paths):
+        stat = file.stat()
+        rows.append((str(file.resolve()), keep_contact_details, stat.st_size, stat.st_mtime_ns))
+    columns = {name: dtype for name, dtype in LANDING_FILE_COLUMNS.items() if name != "records"}
+    return pl.DataFrame(rows, schema=columns, orient="row")
 
 
 def staged(settings: TrialsSettings, name: str) -> StagedTable:
@@ -126,21 +137,31 @@ def registry_pages(
 def canonical_studies(
     context: AssetExecutionContext, settings: TrialsSettings, duckdb: DuckDBResource
 ) -> MaterializeResult:
-    files = list_landing_files(settings.landing_paths)
-    context.log.info(f"reading {len(files)} file(s) from {', '.join(settings.landing_paths)}")
     started = time.perf_counter()
+    keep = settings.keep_contact_details
+    files = landing_files(settings.landing_paths, keep)
+    unchanged = files.join(read_files(Path(duckdb.database)), on=files.columns, how="inner")
+    to_read = files.join(unchanged, on="path", how="anti")
+    context.log.info(
+        f"reading {to_read.height} file(s) from {', '.join(settings.landing_paths)}; {unchanged.height}"
+        " skipped, read by an earlier load and unchanged since"
+    )
     known = known_sources(Path(duckdb.database))
     known_hashes = set(known["raw_hash"].to_list())
     records = staged(settings, RECORDS).reset()
     index: list[pl.DataFrame] = []
     counts = {"read": 0, "known": 0}
+    per_file: dict[str, int] = dict.fromkeys(to_read["path"], 0)
+
+    def raw_records() -> Iterator[RawRecord]:
+        for path in per_file:
+            for raw in iter_raw_records([path]):
+                per_file[path] += 1
+                yield raw
 
     def jobs() -> Iterator[ParseJob]:
         """Batches of the records to parse; those the warehouse holds as they are go straight to the index."""
-        keep = settings.keep_contact_details
-        for number, chunk in enumerate(
-            batched(iter_raw_records(settings.landing_paths), settings.batch_size), 1
-        ):
+        for number, chunk in enumerate(batched(raw_records(), settings.batch_size), 1):
             first = counts["read"]
             digests = [source_digest(raw, keep) for raw in chunk]
             seen = [i for i, digest in enumerate(digests) if digest in known_hashes]
@@ -172,6 +193,9 @@ def canonical_studies(
             f" ({rate:,.0f}/s, peak memory {peak_rss_mb():,.0f} MB)"
         )
     records.ensure_part(record_batch([]))
+    staged(settings, FILES).reset().write(
+        to_read.with_columns(records=pl.col("path").replace_strict(per_file, return_dtype=pl.Int32))
+    )
     everything = with_known(pl.concat(index) if index else record_batch([]).select(INDEX_COLUMNS), known)
     statuses = record_statuses(everything)
     staged(settings, STATUSES).reset().write(statuses)
@@ -181,6 +205,9 @@ def canonical_studies(
     return MaterializeResult(
         metadata={
             "records_read": counts["read"],
+            "files_read": to_read.height,
+            "files_skipped_unchanged": unchanged.height,
+            "records_in_skipped_files": int(unchanged["records"].sum()),
             "records_accepted": by_status.get("accepted", 0),
             "records_rejected": by_status.get("rejected", 0),
             "records_superseded": by_status.get("superseded", 0),
@@ -331,6 +358,7 @@ def trials_duckdb(
             {name: table.folder for name, table in tables.items()},
             staged(settings, RECORDS).folder,
             staged(settings, STATUSES).folder,
+            staged(settings, FILES).folder,
         )
         violations = {
             rule: [row[0] for row in conn.execute(sql + " LIMIT 20").fetchall()]

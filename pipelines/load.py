@@ -104,6 +104,31 @@ def known_sources(database: Path) -> pl.DataFrame:
             return empty
 
 
+LANDING_FILE_COLUMNS = {
+    "path": pl.String,
+    "keeps_contact_details": pl.Boolean,
+    "size_bytes": pl.Int64,
+    "modified_ns": pl.Int64,
+    "records": pl.Int32,
+}
+
+
+def read_files(database: Path) -> pl.DataFrame:
+    """The landing files the warehouse's loads read, as they were then, by this code version."""
+    empty = pl.DataFrame(schema=LANDING_FILE_COLUMNS)
+    if not database.exists():
+        return empty
+    with duckdb.connect(str(database), read_only=True) as conn:
+        try:
+            return conn.sql(
+                f"SELECT {', '.join(LANDING_FILE_COLUMNS)} FROM meta_landing_file"
+                " WHERE pipeline_version = $version",
+                params={"version": PIPELINE_VERSION},
+            ).pl()
+        except (duckdb.CatalogException, duckdb.BinderException):
+            return empty
+
+
 def parts(folder: Path) -> str:
     """A ``read_parquet`` over one staged table's parts (SQL literal, quotes escaped)."""
     pattern = str(folder / "*.parquet").replace("'", "''")
@@ -116,8 +141,13 @@ def load_tables(
     tables: dict[str, Path],
     records: Path,
     statuses: Path,
+    files: Path,
 ) -> LoadCounts:
-    """Apply the staged tables (folders of Parquet parts) to the warehouse; returns the counts."""
+    """Apply the staged tables (folders of Parquet parts) to the warehouse; returns the counts.
+
+    ``files`` are the landing files the run read (``LANDING_FILE_COLUMNS``), remembered so that
+    a later run can skip them while they stay as they are.
+    """
     apply_ddl(conn)
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -152,6 +182,11 @@ def load_tables(
         _update_history(conn, run)
         counts = _counts(conn, records, statuses)
         _record_run(conn, run, counts, records, statuses)
+        conn.execute(
+            f"INSERT OR REPLACE INTO meta_landing_file BY NAME SELECT *, $version AS pipeline_version,"
+            f" $run_id AS run_id FROM {parts(files)}",
+            {"version": PIPELINE_VERSION, "run_id": run.run_id},
+        )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -76,11 +76,34 @@ def test_a_rerun_leaves_identical_tables(landing: Path, warehouse: Path, tmp_pat
     db = tmp_path / "copy.duckdb"
     shutil.copy(warehouse, db)
     before = _snapshot(db)
-    assert run_ingest([landing], db, tmp_path / "staging").success
+    result = run_ingest([landing], db, tmp_path / "staging")
+    assert result.success
     assert _snapshot(db) == before
+    [parsed] = result.asset_materializations_for_node("canonical_studies")
+    assert parsed.metadata["files_skipped_unchanged"].value == 13  # not even opened
+    assert parsed.metadata["records_in_skipped_files"].value == 13
+    assert _query(db, f"SELECT {COUNTS} FROM meta_load_run ORDER BY started_at") == [
+        (13, 10, 0, 0, 3, 0),
+        (0, 0, 0, 0, 0, 0),
+    ]
+
+
+def test_a_file_that_changed_since_is_read_again(landing: Path, warehouse: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, db)
+    changed = tmp_path / "landing"
+    shutil.copytree(landing, changed)
+    assert run_ingest([changed], db, tmp_path / "staging").success  # another folder: read, all unchanged
+    study = orjson.loads(API_V2_SAMPLES[0].read_bytes())
+    study["protocolSection"]["identificationModule"]["briefTitle"] += " (amended)"
+    (changed / "api" / API_V2_SAMPLES[0].name).write_bytes(orjson.dumps(study))
+    result = run_ingest([changed], db, tmp_path / "staging")
+    [parsed] = result.asset_materializations_for_node("canonical_studies")
+    assert (parsed.metadata["files_read"].value, parsed.metadata["files_skipped_unchanged"].value) == (1, 12)
     assert _query(db, f"SELECT {COUNTS} FROM meta_load_run ORDER BY started_at") == [
         (13, 10, 0, 0, 3, 0),
         (13, 0, 0, 10, 3, 0),
+        (1, 0, 1, 0, 0, 0),
     ]
 
 
@@ -139,6 +162,7 @@ def test_a_later_run_changes_only_what_changed_and_never_rolls_back(tmp_path: Pa
     before = _query(db, f"SELECT overall_status, loaded_at FROM dim_study WHERE nct_id = '{second}'")
     assert run_ingest([landing], db, tmp_path / "s").success
 
-    assert _query(db, f"SELECT {COUNTS} FROM meta_load_run ORDER BY started_at")[-1] == (3, 0, 1, 1, 0, 1)
+    # the third file is as it was: skipped unread; of the two rewritten, one is newer, one stale
+    assert _query(db, f"SELECT {COUNTS} FROM meta_load_run ORDER BY started_at")[-1] == (2, 0, 1, 0, 0, 1)
     assert _query(db, f"SELECT overall_status FROM dim_study WHERE nct_id = '{first}'") == [("TERMINATED",)]
     assert _query(db, f"SELECT overall_status, loaded_at FROM dim_study WHERE nct_id = '{second}'") == before

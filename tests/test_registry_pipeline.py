@@ -79,9 +79,10 @@ def test_fetch_then_incremental_refresh(httpserver: HTTPServer, tmp_path: Path) 
     assert again.success
     request = httpserver.log[-1]
     assert "AREA[LastUpdatePostDate]RANGE[" in request[0].args["filter.advanced"]
+    # the first fetch's pages are unchanged: skipped unread; the new fetch brought no study
     assert count(
-        tmp_path / "t.duckdb", "SELECT records_new, records_unchanged FROM meta_load_run ORDER BY started_at"
-    )[-1] == (0, len(STUDIES))
+        tmp_path / "t.duckdb", "SELECT records_read, records_new FROM meta_load_run ORDER BY started_at"
+    ) == [(len(STUDIES), len(STUDIES)), (0, 0)]
 
 
 def test_a_failing_registry_loads_nothing(httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -698,6 +698,25 @@ COMMENT ON COLUMN meta_load_run.records_superseded IS 'Records not loaded becaus
 COMMENT ON COLUMN meta_load_run.source_paths IS 'Landing paths read, separated by newlines.';
 COMMENT ON COLUMN meta_load_run.pipeline_version IS 'Fingerprint of the transformation code of this run.';
 
+CREATE TABLE IF NOT EXISTS meta_landing_file (
+    path VARCHAR,
+    keeps_contact_details BOOLEAN,
+    size_bytes BIGINT,
+    modified_ns BIGINT,
+    records INTEGER,
+    pipeline_version VARCHAR,
+    run_id VARCHAR,
+    PRIMARY KEY (path, keeps_contact_details)
+);
+COMMENT ON TABLE meta_landing_file IS 'Each landing file a successful load read, as it was then: a later run skips a file whose size and modification time are unchanged (made by the same code), without opening it.';
+COMMENT ON COLUMN meta_landing_file.path IS 'Absolute path of the file.';
+COMMENT ON COLUMN meta_landing_file.keeps_contact_details IS 'Whether that run kept contacts'' phone numbers and e-mails (a different setting reads the file again).';
+COMMENT ON COLUMN meta_landing_file.size_bytes IS 'File size when it was read.';
+COMMENT ON COLUMN meta_landing_file.modified_ns IS 'Modification time (ns since the epoch) when it was read.';
+COMMENT ON COLUMN meta_landing_file.records IS 'Raw records the file held.';
+COMMENT ON COLUMN meta_landing_file.pipeline_version IS 'Fingerprint of the code that read it.';
+COMMENT ON COLUMN meta_landing_file.run_id IS 'The load that read it last (meta_load_run.run_id).';
+
 CREATE TABLE IF NOT EXISTS meta_rejection (
     run_id VARCHAR,
     source_uri VARCHAR,
