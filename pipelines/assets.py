@@ -132,7 +132,9 @@ def registry_pages(
     kinds={"python", "parquet"},
     deps=[REGISTRY],
     description="Every raw record in the landing paths, format detected from content, parsed into the "
-    "canonical API v2 structure; rejected and superseded records are kept with their reason.",
+    "canonical API v2 structure; rejected and superseded records are kept with their reason. Files an "
+    "earlier load read and unchanged since are skipped unread, and records the warehouse holds as they "
+    "are are not parsed again.",
 )
 def canonical_studies(
     context: AssetExecutionContext, settings: TrialsSettings, duckdb: DuckDBResource
