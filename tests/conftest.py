@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dagster
+import httpx
 import pytest
 
 from pipelines.definitions import build_definitions
@@ -46,3 +51,26 @@ def run_ingest(paths: list[Path], db: Path, staging: Path, **settings: Any) -> d
     return job.execute_in_process(
         instance=dagster.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=loads
     )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a webserver under test)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(
+    url: str, server: subprocess.Popen[bytes], output: Callable[[], str] = str, timeout: float = 60
+) -> None:
+    """Wait for a Dagster webserver's ``/server_info``; fail with ``output()`` if it exits or never answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None, f"the webserver exited:\n{output()}"
+        assert time.monotonic() < deadline, f"no webserver within {timeout} s:\n{output()}"
+        time.sleep(0.5)

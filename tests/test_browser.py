@@ -19,10 +19,8 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pipelines.settings import PROJECT_ROOT
-from tests.conftest import LANDING
+from tests.conftest import LANDING, free_port, wait_until_serving
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
@@ -80,27 +78,6 @@ class DagsterUI:
         return self.log.read_text(errors="replace")[-limit:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(url: str, server: subprocess.Popen[bytes], ui_log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        try:
-            if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, f"dagster dev exited:\n{ui_log.read_text(errors='replace')}"
-        assert time.monotonic() < deadline, (
-            f"no webserver within {STARTUP_TIMEOUT_S} s:\n{ui_log.read_text()}"
-        )
-        time.sleep(0.5)
-
-
 @pytest.fixture
 def dagster_ui(tmp_path: Path, dagster_home: Path) -> Iterator[DagsterUI]:
     """`dagster dev` as `make ui` starts it, on a free port, with every path in ``tmp_path``.
@@ -114,7 +91,7 @@ def dagster_ui(tmp_path: Path, dagster_home: Path) -> Iterator[DagsterUI]:
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     landing = tmp_path / "landing"
     shutil.copytree(LANDING, landing)
-    port = _free_port()
+    port = free_port()
     ui = DagsterUI(
         url=f"http://127.0.0.1:{port}",
         db=tmp_path / "trials.duckdb",
@@ -141,7 +118,7 @@ def dagster_ui(tmp_path: Path, dagster_home: Path) -> Iterator[DagsterUI]:
             start_new_session=True,
         )
     try:
-        _wait_until_serving(ui.url, server, ui.log)
+        wait_until_serving(ui.url, server, ui.output, STARTUP_TIMEOUT_S)
         yield ui
     finally:
         os.killpg(server.pid, signal.SIGKILL)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +13,7 @@ import pytest
 
 from pipelines.settings import PROJECT_ROOT
 from pipelines.transform.star import TABLES
+from tests.conftest import free_port, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -37,14 +36,8 @@ QUERY = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_webserver_loads_the_code_location(dagster_home: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "dagster-webserver"),
@@ -63,16 +56,7 @@ def test_webserver_loads_the_code_location(dagster_home: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "webserver exited"
-            assert time.monotonic() < deadline, "webserver did not start within 60 s"
-            time.sleep(0.5)
+        wait_until_serving(url, server)
         data = httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=30).json()["data"]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
