@@ -149,12 +149,12 @@ def _pair(text: str) -> tuple[str, str]:
 
 def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_details: bool = False) -> int:
     """Materialize every asset in-process, exactly as a run launched from the Dagster UI would."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:  # before importing Dagster: a typo is answered at once
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     from pipelines.definitions import build_definitions
     from pipelines.resources import TrialsSettings
 
-    missing = [str(path) for path in paths if not path.exists()]
-    if missing:
-        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     db.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="trials-staging-") as scratch:
         settings = TrialsSettings(
