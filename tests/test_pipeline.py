@@ -9,6 +9,8 @@ import duckdb
 import orjson
 import pytest
 
+from pipelines import load
+from pipelines.load import apply_ddl
 from pipelines.transform.star import TABLES
 from tests.conftest import API_V2_SAMPLES, SEEDS, run_ingest
 
@@ -166,3 +168,25 @@ def test_a_later_run_changes_only_what_changed_and_never_rolls_back(tmp_path: Pa
     assert _query(db, f"SELECT {COUNTS} FROM meta_load_run ORDER BY started_at")[-1] == (2, 0, 1, 0, 0, 1)
     assert _query(db, f"SELECT overall_status FROM dim_study WHERE nct_id = '{first}'") == [("TERMINATED",)]
     assert _query(db, f"SELECT overall_status, loaded_at FROM dim_study WHERE nct_id = '{second}'") == before
+
+
+def test_the_schema_is_applied_once_per_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def comment(conn: duckdb.DuckDBPyConnection) -> str:
+        [(text,)] = conn.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'dim_study'"
+        ).fetchall()
+        return text
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        apply_ddl(conn)
+        documented = comment(conn)
+        conn.execute("COMMENT ON TABLE dim_study IS 'edited by hand'")
+        apply_ddl(conn)  # the version the warehouse has: not applied again
+        assert comment(conn) == "edited by hand"
+
+        edited = tmp_path / "warehouse.sql"
+        edited.write_text(load.DDL_PATH.read_text() + "\n-- the next version\n")
+        monkeypatch.setattr(load, "DDL_PATH", edited)
+        apply_ddl(conn)
+        assert comment(conn) == documented
+        assert conn.execute("SELECT count(*) FROM meta_schema").fetchall() == [(2,)]

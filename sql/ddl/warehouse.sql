@@ -731,3 +731,11 @@ COMMENT ON COLUMN meta_rejection.source_uri IS 'Where the record came from.';
 COMMENT ON COLUMN meta_rejection.source_format IS 'Format detected, NULL when none was recognised.';
 COMMENT ON COLUMN meta_rejection.reason IS 'Why it was rejected.';
 COMMENT ON COLUMN meta_rejection.excerpt IS 'The record''s first 200 characters, unprintable bytes replaced.';
+
+CREATE TABLE IF NOT EXISTS meta_schema (
+    ddl_digest VARCHAR PRIMARY KEY,
+    applied_at TIMESTAMPTZ
+);
+COMMENT ON TABLE meta_schema IS 'Each version of this DDL and the views applied to the warehouse: a load skips applying a version the warehouse already has.';
+COMMENT ON COLUMN meta_schema.ddl_digest IS 'BLAKE2b digest of sql/ddl/warehouse.sql and sql/ddl/views.sql as applied.';
+COMMENT ON COLUMN meta_schema.applied_at IS 'When that version was first applied.';
