@@ -22,6 +22,15 @@ LANDING = Path(__file__).parent.parent / "warehouse" / "landing"
 SEEDS = LANDING / "classic"
 API_V2_SAMPLES = sorted((LANDING / "api_v2").glob("NCT*.json"))
 LEGACY_XML_SAMPLES = sorted((LANDING / "legacy_xml").glob("NCT*.xml"))
+NOT_A_STUDY = "Shopping list\n- milk\n- bread\n"  # a landed file that is no study: one real rejection
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests (servers, subprocesses, worker pools) first, so that with several test processes
+    (pytest-xdist) the longest ones start early and the many short ones fill in around them."""
+    items.sort(
+        key=lambda item: (item.get_closest_marker("slow") is None, "dagster_ui" not in item.fixturenames)
+    )
 
 
 @pytest.fixture
@@ -33,10 +42,9 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_ingest(paths: list[Path], db: Path, staging: Path, **settings: Any) -> dagster.ExecuteInProcessResult:
-    """Run the real ingest job in-process on ``paths`` into ``db`` (an ephemeral instance).
+    """Run the real ingest job in-process on ``paths`` into ``db`` (an ephemeral instance), without the report.
 
-    ``settings`` override ``TrialsSettings`` fields (batch size, workers). The report is left out (its own tests, the CLI's and the browser's build it): it adds seconds
-    to each of the many loads the suite makes and tells nothing about them.
+    ``settings`` override ``TrialsSettings`` fields (batch size, workers).
     """
     resource = TrialsSettings(
         landing_paths=[str(p) for p in paths],
@@ -45,12 +53,33 @@ def run_ingest(paths: list[Path], db: Path, staging: Path, **settings: Any) -> d
         **settings,
     )
     job = build_definitions(resource, str(db)).resolve_job_def("ingest_job")
-    loads = [
+    return job.execute_in_process(
+        instance=dagster.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        asset_selection=without_report(job),
+    )
+
+
+def without_report(job: dagster.JobDefinition) -> list[dagster.AssetKey]:
+    """The job's assets but ``warehouse_report``: the report's own tests, the CLI's and the UI's build
+    it; it adds over a second to each of the many loads the suite makes and tells nothing about them."""
+    return [
         key for key in job.asset_layer.executable_asset_keys if key != dagster.AssetKey("warehouse_report")
     ]
-    return job.execute_in_process(
-        instance=dagster.DagsterInstance.ephemeral(), raise_on_error=False, asset_selection=loads
-    )
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled landing folder plus one landed file that is no study, loaded once per test process.
+
+    Each load costs about two seconds of Dagster and pandera, so the tests that only read a warehouse
+    of the samples share this one: open it read-only, or copy it to change it.
+    """
+    root = tmp_path_factory.mktemp("sample_warehouse")
+    (root / "junk").mkdir()
+    (root / "junk" / "notes.txt").write_text(NOT_A_STUDY)
+    assert run_ingest([LANDING, root / "junk"], root / "w.duckdb", root / "staging").success
+    return root / "w.duckdb"
 
 
 def free_port() -> int:

@@ -42,16 +42,8 @@ STUDY = LANDING / "api_v2" / "NCT03475563.json"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("analysis")
-    result = run_ingest([LANDING], tmp / "w.duckdb", tmp / "staging")
-    assert result.success
-    return tmp / "w.duckdb"
-
-
-@pytest.fixture(scope="module")
-def conn(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+def conn(sample_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb.connect(str(sample_warehouse), read_only=True) as connection:
         yield connection
 
 

@@ -5,16 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from tests.conftest import LANDING, SEEDS, run_ingest
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("extracted")
-    assert run_ingest([LANDING], root / "w.duckdb", root / "staging").success
-    return root / "w.duckdb"
+from tests.conftest import SEEDS
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -22,9 +14,9 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return conn.sql(sql).fetchall()
 
 
-def test_seed_thresholds(db: Path) -> None:
+def test_seed_thresholds(sample_warehouse: Path) -> None:
     found = rows(
-        db,
+        sample_warehouse,
         "SELECT nct_id, criterion_type, parameter_normalised, operator, value_low, value_high, unit, is_negated"
         " FROM fact_eligibility_threshold WHERE nct_id IN ('NCT04361942', 'NCT04371601')"
         " ORDER BY nct_id, criterion_ordinal, threshold_ordinal",
@@ -38,21 +30,22 @@ def test_seed_thresholds(db: Path) -> None:
     ]
 
 
-def test_seed_flags_agree_with_the_texts(db: Path) -> None:
+def test_seed_flags_agree_with_the_texts(sample_warehouse: Path) -> None:
     consent = rows(
-        db,
+        sample_warehouse,
         "SELECT criterion_text FROM fact_eligibility WHERE nct_id = 'NCT04371601' AND has_consent_clause",
     )
     assert consent == [("willing to give informed consent",)]
     age_items = rows(
-        db, "SELECT count(*) FROM fact_eligibility WHERE nct_id = 'NCT04361942' AND has_age_limit"
+        sample_warehouse,
+        "SELECT count(*) FROM fact_eligibility WHERE nct_id = 'NCT04361942' AND has_age_limit",
     )
     assert age_items == [(1,)]
 
 
-def test_seed_time_points_follow_the_month_rule(db: Path) -> None:
+def test_seed_time_points_follow_the_month_rule(sample_warehouse: Path) -> None:
     points = rows(
-        db,
+        sample_warehouse,
         "SELECT t.day_low FROM fact_outcome_timepoint t JOIN fact_outcome o"
         " ON o.nct_id = t.nct_id AND o.ordinal = t.outcome_ordinal"
         " WHERE o.nct_id = 'NCT04371601' AND o.time_frame = '1,3,6,12months' ORDER BY o.ordinal, t.timepoint_ordinal"
@@ -61,31 +54,31 @@ def test_seed_time_points_follow_the_month_rule(db: Path) -> None:
     assert points == [(30.4375,), (91.3125,), (182.625,), (365.25,)]
 
 
-def test_every_time_frame_is_accounted_for(db: Path) -> None:
+def test_every_time_frame_is_accounted_for(sample_warehouse: Path) -> None:
     [(parsed, unparsed, without, total)] = rows(
-        db,
+        sample_warehouse,
         "SELECT count(*) FILTER (time_frame_status = 'PARSED'), count(*) FILTER (time_frame_status = 'UNPARSED'),"
         " count(*) FILTER (time_frame_status IS NULL), count(*) FROM fact_outcome",
     )
     assert parsed + unparsed + without == total
     assert parsed / (parsed + unparsed) >= 0.9
     orphans = rows(
-        db,
+        sample_warehouse,
         "SELECT count(*) FROM fact_outcome o WHERE (time_frame_status = 'PARSED') <> EXISTS"
         " (SELECT 1 FROM fact_outcome_timepoint t WHERE t.nct_id = o.nct_id AND t.outcome_ordinal = o.ordinal)",
     )
     assert orphans == [(0,)]
 
 
-def test_the_seed_dose_with_a_lost_superscript(db: Path) -> None:
+def test_the_seed_dose_with_a_lost_superscript(sample_warehouse: Path) -> None:
     assert (SEEDS / "NCT04371601.txt").read_text().count("106/Kg") == 1
     assert rows(
-        db,
+        sample_warehouse,
         "SELECT dose_source, arm_ordinal, dose_value, dose_unit, is_per_weight, is_exponent_inferred, raw_text"
         " FROM fact_dose WHERE nct_id = 'NCT04371601'",
     ) == [("arm_description", 2, 1e6, "cells/kg", True, True, "106/Kg")]
     assert rows(
-        db,
+        sample_warehouse,
         "SELECT dose_value, dose_unit, is_exponent_inferred FROM fact_dose"
         " WHERE nct_id = 'NCT04361942' AND dose_source = 'intervention_description' ORDER BY dose_ordinal LIMIT 1",
     ) == [(1e6, "cells/kg", False)]

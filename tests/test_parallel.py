@@ -23,11 +23,14 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.slow
-def test_a_pool_of_workers_builds_the_same_warehouse(tmp_path: Path) -> None:
+def test_a_pool_of_workers_builds_the_same_warehouse(tmp_path: Path, sample_warehouse: Path) -> None:
+    """Small batches in two workers against the shared warehouse (one batch, this process).
+
+    The shared one also read a file that is no study: a rejection, which reaches no star table.
+    """
     pooled = run_ingest([LANDING], tmp_path / "pool.duckdb", tmp_path / "s1", batch_size=4, workers=2)
-    single = run_ingest([LANDING], tmp_path / "one.duckdb", tmp_path / "s2", batch_size=4, workers=1)
-    assert pooled.success and single.success
+    assert pooled.success
     [parsed] = pooled.asset_materializations_for_node("canonical_studies")
     assert parsed.metadata["peak_rss_mb_largest_worker"].value > 0  # the batches really ran in workers
     assert len(list((tmp_path / "s1" / "canonical_studies").glob("part-*.parquet"))) > 2
-    assert snapshot(tmp_path / "pool.duckdb") == snapshot(tmp_path / "one.duckdb")
+    assert snapshot(tmp_path / "pool.duckdb") == snapshot(sample_warehouse)

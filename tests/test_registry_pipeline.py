@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 
 from pipelines.definitions import build_definitions
 from pipelines.resources import RegistrySettings, TrialsSettings
-from tests.conftest import API_V2_SAMPLES
+from tests.conftest import API_V2_SAMPLES, without_report
 
 STUDIES = [orjson.loads(path.read_bytes()) for path in API_V2_SAMPLES]
 
@@ -37,7 +37,8 @@ def serve_pages(server: HTTPServer, studies: list[dict], per_page: int = 3) -> N
     server.expect_request("/api/v2/studies").respond_with_handler(page)
 
 
-def registry_job(server: HTTPServer, root: Path) -> dagster.JobDefinition:
+def run_registry_job(server: HTTPServer, root: Path) -> dagster.ExecuteInProcessResult:
+    """The registry refresh job, in-process on an ephemeral instance (without the report)."""
     settings = TrialsSettings(
         landing_paths=[str(root / "landing")],
         staging_dir=str(root / "staging"),
@@ -50,8 +51,13 @@ def registry_job(server: HTTPServer, root: Path) -> dagster.JobDefinition:
         max_retries=2,
         backoff_base=0.01,
     )
-    return build_definitions(settings, str(root / "t.duckdb"), registry).resolve_job_def(
+    job = build_definitions(settings, str(root / "t.duckdb"), registry).resolve_job_def(
         "registry_refresh_job"
+    )
+    return job.execute_in_process(
+        instance=dagster.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        asset_selection=without_report(job),
     )
 
 
@@ -63,9 +69,7 @@ def count(db: Path, sql: str) -> list[tuple]:
 def test_fetch_then_incremental_refresh(httpserver: HTTPServer, tmp_path: Path) -> None:
     (tmp_path / "landing").mkdir()
     serve_pages(httpserver, STUDIES)
-    result = registry_job(httpserver, tmp_path).execute_in_process(
-        instance=dagster.DagsterInstance.ephemeral()
-    )
+    result = run_registry_job(httpserver, tmp_path)
     assert result.success
     [fetch] = [m for m in result.get_asset_materialization_events() if m.asset_key.path == ["registry_pages"]]
     assert fetch.materialization.metadata["studies"].value == len(STUDIES)
@@ -73,9 +77,7 @@ def test_fetch_then_incremental_refresh(httpserver: HTTPServer, tmp_path: Path) 
 
     httpserver.clear()
     serve_pages(httpserver, [])
-    again = registry_job(httpserver, tmp_path).execute_in_process(
-        instance=dagster.DagsterInstance.ephemeral()
-    )
+    again = run_registry_job(httpserver, tmp_path)
     assert again.success
     request = httpserver.log[-1]
     assert "AREA[LastUpdatePostDate]RANGE[" in request[0].args["filter.advanced"]
@@ -88,8 +90,7 @@ def test_fetch_then_incremental_refresh(httpserver: HTTPServer, tmp_path: Path) 
 def test_a_failing_registry_loads_nothing(httpserver: HTTPServer, tmp_path: Path) -> None:
     (tmp_path / "landing").mkdir()
     httpserver.expect_request("/api/v2/studies").respond_with_data("busy", status=500)
-    job = registry_job(httpserver, tmp_path)
-    result = job.execute_in_process(instance=dagster.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = run_registry_job(httpserver, tmp_path)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "failed after 3 attempts; last error: HTTP 500" in str(failure.event_specific_data.error)

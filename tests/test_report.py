@@ -18,24 +18,13 @@ from pipelines.load import apply_ddl
 from pipelines.report import Report, build_report, escape, warehouse_report
 from pipelines.report_charts import CHARTS
 from pipelines.resources import TrialsSettings
-from tests.conftest import LANDING, run_ingest
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-JUNK = "Shopping list\n- milk\n- bread\n"  # a landed file that is no study: one real rejection
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("warehouse")
-    (root / "junk").mkdir()
-    (root / "junk" / "notes.txt").write_text(JUNK)
-    assert run_ingest([LANDING, root / "junk"], root / "w.duckdb", root / "staging").success
-    return root / "w.duckdb"
-
-
-@pytest.fixture(scope="module")
-def built(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, str]:
-    report = build_report(warehouse, tmp_path_factory.mktemp("out") / "reports")
+def built(sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, str]:
+    report = build_report(sample_warehouse, tmp_path_factory.mktemp("out") / "reports")
     return report, report.html_path.read_text(encoding="utf-8")
 
 
@@ -76,9 +65,9 @@ def test_the_page_fetches_nothing(built: tuple[Report, str]) -> None:
     }
 
 
-def test_values_match_the_warehouse(warehouse: Path, built: tuple[Report, str]) -> None:
+def test_values_match_the_warehouse(sample_warehouse: Path, built: tuple[Report, str]) -> None:
     report, html = built
-    ((studies, loaded_at),) = query(warehouse, "SELECT count(*), max(loaded_at) FROM dim_study")
+    ((studies, loaded_at),) = query(sample_warehouse, "SELECT count(*), max(loaded_at) FROM dim_study")
     assert studies == 23 and report.summary["studies"] == studies
     assert f'<div class="card" id="summary-studies"><b>{studies}</b>' in html
     assert f'<dd id="built-at">{loaded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC</dd>' in html
@@ -89,7 +78,7 @@ def test_values_match_the_warehouse(warehouse: Path, built: tuple[Report, str]) 
                      FROM dim_site s JOIN bridge_study_site b USING (site_id) GROUP BY ALL"""
     rows = {
         country: (code, n_studies, n_sites)
-        for country, code, n_studies, n_sites in query(warehouse, per_country)
+        for country, code, n_studies, n_sites in query(sample_warehouse, per_country)
     }
     assert len(rows) == report.summary["countries"]
     for country in ("China", max(rows, key=lambda name: rows[name][2])):
@@ -110,9 +99,11 @@ def test_escape_keeps_markup_from_the_data_as_text() -> None:
     assert (escape(None), escape(1519), escape(True), escape(34.78)) == ("—", "1,519", "yes", "34.8")
 
 
-def test_markup_in_the_warehouse_never_reaches_the_page_as_markup(warehouse: Path, tmp_path: Path) -> None:
+def test_markup_in_the_warehouse_never_reaches_the_page_as_markup(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "w.duckdb"
-    shutil.copy(warehouse, db)
+    shutil.copy(sample_warehouse, db)
     with duckdb.connect(str(db)) as conn:
         conn.execute(
             "INSERT INTO meta_rejection VALUES ('r', 'evil.txt', NULL, '<script>alert(1)</script>', '')"
@@ -128,7 +119,7 @@ def test_markup_in_the_warehouse_never_reaches_the_page_as_markup(warehouse: Pat
 
 
 def test_a_rebuild_swaps_the_whole_folder_and_a_failure_keeps_the_last_report(
-    warehouse: Path, built: tuple[Report, str], tmp_path: Path
+    sample_warehouse: Path, built: tuple[Report, str], tmp_path: Path
 ) -> None:
     first, _ = built
     out = tmp_path / "reports"
@@ -136,7 +127,7 @@ def test_a_rebuild_swaps_the_whole_folder_and_a_failure_keeps_the_last_report(
     (out / "stale.png").write_bytes(PNG_SIGNATURE)
     folder = out.stat().st_ino
 
-    second = build_report(warehouse, out)
+    second = build_report(sample_warehouse, out)
     assert out.stat().st_ino != folder  # a new folder renamed into place, not files rewritten in it
     assert sorted(p.name for p in out.iterdir()) == sorted(["index.html", *(f"{s.name}.png" for s in CHARTS)])
     assert list(second.charts) == list(first.charts) and second.summary == first.summary
@@ -166,11 +157,11 @@ def test_an_empty_warehouse_says_so(tmp_path: Path) -> None:
     assert [p.name for p in report.html_path.parent.iterdir()] == ["index.html"]
 
 
-def test_the_asset_shows_the_report_in_dagster(warehouse: Path, tmp_path: Path) -> None:
+def test_the_asset_shows_the_report_in_dagster(sample_warehouse: Path, tmp_path: Path) -> None:
     result = dagster.materialize(
         [warehouse_report],
         resources={
-            "duckdb": DuckDBResource(database=str(warehouse)),
+            "duckdb": DuckDBResource(database=str(sample_warehouse)),
             "settings": TrialsSettings(reports_dir=str(tmp_path / "reports")),
         },
         instance=dagster.DagsterInstance.ephemeral(),
@@ -189,4 +180,4 @@ def test_the_asset_shows_the_report_in_dagster(warehouse: Path, tmp_path: Path) 
         assert png == (tmp_path / "reports" / f"{spec.name}.png").read_bytes()
         assert png_size(png)[0] <= 700
     # The read-only connection is closed: this process can open the file read-write again.
-    duckdb.connect(str(warehouse)).close()
+    duckdb.connect(str(sample_warehouse)).close()

@@ -1,14 +1,17 @@
-"""End to end in a real headless Chromium: the UI that `make ui` serves, a run launched from it, the report.
+"""The UI that `make ui` serves, for real: `dagster dev` on 127.0.0.1, asked through GraphQL and used
+in a headless Chromium.
 
-The GraphQL test (test_webserver.py) proves the code location loads; this one proves a person can use
+One `dagster dev` serves the module (starting one costs seconds of CPU). Through its GraphQL API the
+code location loads with every asset, check, schedule and sensor. In the browser, a person can use
 it: the asset graph draws the pipeline's nodes, "Materialize all" on the ``ingest_job`` page starts a
 run that succeeds, the DuckDB file then holds every bundled sample study, and the HTML report the run
-writes draws its inline SVG charts in a browser (a chart can be valid XML and still render at 0×0).
+writes draws its inline SVG charts (a chart can be valid XML and still render at 0×0).
 
-It drives Debian's ``chromium`` through Playwright (never a downloaded browser) and is skipped when
-that binary is missing; the browser may reach nothing but the local webserver and ``file://``.
+The browser test drives Debian's ``chromium`` through Playwright (never a downloaded browser) and is
+skipped when that binary is missing; the browser may reach nothing but the local webserver and
+``file://``.
 
-Screenshots for the README: ``UPDATE_SCREENSHOTS=1 .venv/bin/pytest -q tests/test_browser.py``
+Screenshots for the README: ``UPDATE_SCREENSHOTS=1 .venv/bin/pytest -q tests/test_ui.py``
 rewrites ``docs/screenshots/asset_graph.png`` and ``report.png``; without it they go to the test's
 temp dir, so the screenshot steps run (and can fail) on every run.
 """
@@ -21,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,15 +37,14 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pipelines.settings import PROJECT_ROOT
+from pipelines.transform.star import TABLES
 from tests.conftest import LANDING, free_port, wait_until_serving
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="no `chromium` on PATH (apt-get install chromium): no browser"
-    ),
-]
+pytestmark = pytest.mark.slow
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no `chromium` on PATH (apt-get install chromium): no browser"
+)
 
 VIEWPORT = {"width": 1400, "height": 900}
 # The graph draws only the nodes inside the viewport: tall enough for the 24 star tables in one column.
@@ -78,16 +81,18 @@ class DagsterUI:
         return self.log.read_text(errors="replace")[-limit:]
 
 
-@pytest.fixture
-def dagster_ui(tmp_path: Path, dagster_home: Path) -> Iterator[DagsterUI]:
-    """`dagster dev` as `make ui` starts it, on a free port, with every path in ``tmp_path``.
+@pytest.fixture(scope="module")
+def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterUI]:
+    """`dagster dev` as `make ui` starts it, on a free port, with its home and every path in a temp dir.
 
     It runs in its own session, and teardown SIGKILLs that whole process group: the webserver, the
     daemon, the code servers and any run worker. Not SIGTERM: dagster dev handles it with SIGINT's
     handler, which is "ignore" when pytest was started by a shell that ignores SIGINT (any background
-    job), and nothing in a throwaway instance needs a clean shutdown. (A candidate for conftest.py,
-    next to ``dagster_home``, if another test needs a live UI.)
+    job), and nothing in a throwaway instance needs a clean shutdown.
     """
+    tmp_path = tmp_path_factory.mktemp("ui")
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     landing = tmp_path / "landing"
     shutil.copytree(LANDING, landing)
@@ -125,6 +130,52 @@ def dagster_ui(tmp_path: Path, dagster_home: Path) -> Iterator[DagsterUI]:
         server.wait(timeout=30)
 
 
+QUERY = """
+{
+  workspaceOrError {
+    ... on Workspace { locationEntries { name loadStatus locationOrLoadError { __typename } } }
+  }
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes {
+        schedules { name cronSchedule }
+        sensors { name }
+        assetNodes { assetKey { path } groupName
+          assetChecksOrError { ... on AssetChecks { checks { name blocking } } } }
+      }
+    }
+  }
+}
+"""
+
+
+def test_the_code_location_loads_with_every_asset_check_schedule_and_sensor(dagster_ui: DagsterUI) -> None:
+    data = httpx.post(f"{dagster_ui.url}/graphql", json={"query": QUERY}, timeout=30).json()["data"]
+    [location] = data["workspaceOrError"]["locationEntries"]
+    assert (location["name"], location["loadStatus"]) == ("trials_warehouse", "LOADED")
+    assert location["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+    [repository] = data["repositoriesOrError"]["nodes"]
+    assert sorted((s["name"], s["cronSchedule"]) for s in repository["schedules"]) == [
+        ("daily_refresh", "0 6 * * *"),
+        ("registry_refresh", "30 5 * * *"),
+    ]
+    assert [s["name"] for s in repository["sensors"]] == ["landing_sensor"]
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in repository["assetNodes"]}
+    assert {
+        "canonical_studies",
+        "trials_duckdb",
+        "dim_study",
+        "dim_site",
+        "fact_outcome",
+        "fact_eligibility",
+    } <= set(nodes)
+    star = [n for n in nodes.values() if n["groupName"] == "star"]
+    assert len(star) == len(TABLES)
+    assert all(
+        n["assetChecksOrError"]["checks"] == [{"name": "pandera_contract", "blocking": True}] for n in star
+    )
+
+
 def _diagnosis(page: Page, ui: DagsterUI) -> str:
     return f"page {page.url}:\n{page.inner_text('body')}\n--- dagster dev output ---\n{ui.output()}"
 
@@ -159,12 +210,26 @@ def _launch_ingest_from_the_ui(page: Page, ui: DagsterUI) -> None:
     expect(toast).to_contain_text("Launched run")
     toast.get_by_role("link", name="View").click()
     expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}"))
+    run_page = page.url
+    # Wait away from the run page: its live log view would keep the browser busy rendering every event.
+    page.goto("about:blank")
+    run_id = run_page.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+    while _run_status(ui, run_id) not in {"SUCCESS", "FAILURE", "CANCELED"} and time.monotonic() < deadline:
+        time.sleep(0.5)
+    page.goto(run_page)
     status = page.get_by_text(re.compile(r"^(Success|Failure|Canceled)$")).first
     try:
         status.wait_for(timeout=RUN_TIMEOUT_MS)
     except PlaywrightTimeoutError:
         pytest.fail(f"the run did not finish within {RUN_TIMEOUT_MS // 1000} s\n{_diagnosis(page, ui)}")
     assert status.inner_text() == "Success", _diagnosis(page, ui)
+
+
+def _run_status(ui: DagsterUI, run_id: str) -> str:
+    query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+    answer = httpx.post(f"{ui.url}/graphql", json={"query": query, "variables": {"id": run_id}}, timeout=10)
+    return answer.json()["data"]["runOrError"].get("status", "")
 
 
 def _screenshot_path(name: str, tmp_path: Path) -> Path:
@@ -220,6 +285,7 @@ def _browser_page(browser: Browser) -> Page:
     return context.new_page()
 
 
+@needs_chromium
 def test_dagster_ui_materializes_the_pipeline_and_the_report_renders(
     dagster_ui: DagsterUI, tmp_path: Path
 ) -> None:
