@@ -28,7 +28,7 @@ def test_a_pool_of_workers_builds_the_same_warehouse(tmp_path: Path, sample_ware
 
     The shared one also read a file that is no study: a rejection, which reaches no star table.
     """
-    pooled = run_ingest([LANDING], tmp_path / "pool.duckdb", tmp_path / "s1", batch_size=4, workers=2)
+    pooled = run_ingest([LANDING], tmp_path / "pool.duckdb", tmp_path / "s1", batch_size=8, workers=2)
     assert pooled.success
     [parsed] = pooled.asset_materializations_for_node("canonical_studies")
     assert parsed.metadata["peak_rss_mb_largest_worker"].value > 0  # the batches really ran in workers
