@@ -157,3 +157,16 @@ def test_contact_details_are_dropped_unless_kept() -> None:
     assert (
         redacted["fact_contact"]["contact_name"].to_list() == kept["fact_contact"]["contact_name"].to_list()
     )
+
+
+def test_the_retired_classic_api_json_is_rejected_by_name() -> None:
+    """The v1 ``FullStudiesResponse`` (retired in 2024) is an optional format this warehouse does not
+    read: one record, rejected with a reason that says what to use instead, never parsed as API v2."""
+    [parsed] = [
+        parse_record(raw) for raw in iter_raw_records([FIXTURES / "classic_api_v1" / "NCT04780763.json"])
+    ]
+    assert (parsed.source_format, parsed.study) == ("api_v2_json", None)
+    assert (
+        parsed.rejection_reason
+        == "retired classic API (v1) JSON is not a supported format; use API v2 or XML"
+    )
