@@ -12,11 +12,11 @@ import pytest
 from pipelines import load
 from pipelines.load import apply_ddl
 from pipelines.transform.star import TABLES
-from tests.conftest import API_V2_SAMPLES, SEEDS, run_ingest
+from tests.conftest import API_V2_SAMPLES, NOT_A_STUDY, SEEDS, run_ingest
 
 JUNK = {
     "picture.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
-    "notes.txt": b"Shopping list\n- milk\n- bread\n",
+    "notes.txt": NOT_A_STUDY.encode(),
     "other.json": b'{"hello": "world"}',
 }
 
