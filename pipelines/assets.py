@@ -29,7 +29,16 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from pipelines.batches import FAILURES_KEPT, BuildJob, ParseJob, build_batch, map_batches, parse_batch
+from pipelines.batches import (
+    DATA_ISSUES,
+    FAILURES_KEPT,
+    QUARANTINE,
+    BuildJob,
+    ParseJob,
+    build_batch,
+    map_batches,
+    parse_batch,
+)
 from pipelines.canonical import INDEX_COLUMNS, known_batch, record_batch, record_statuses, with_known
 from pipelines.load import LANDING_FILE_COLUMNS, LoadRun, known_sources, load_tables, read_files
 from pipelines.metadata import column_schema, ddl_comments, preview
@@ -40,7 +49,12 @@ from pipelines.sources.records import RawRecord
 from pipelines.sources.registry_api import FetchError, fetch_studies, incremental_since
 from pipelines.staging import StagedTable
 from pipelines.transform.star import TABLES
-from schemas.star import MODELS, TABLE_KEYS
+from pipelines.validate import ISSUE_SCHEMA, QUARANTINE_SCHEMA
+from schemas.star import MODELS, TABLE_KEYS, vocabularies
+
+# A few quarantined studies in a small run are bad records, not a broken parser: the fraction
+# (TrialsSettings.max_quarantined_fraction) blocks a load only past this many.
+QUARANTINE_GRACE = 10
 
 REGISTRY = "registry_pages"
 RECORDS = "canonical_studies"
@@ -111,9 +125,12 @@ def registry_pages(
             progress=lambda pages, studies, total: context.log.info(
                 f"page {pages}: {studies:,} of {total if total is not None else '?'} studies"
             ),
+            notify=context.log.warning,
         )
     except FetchError as error:
         raise Failure(str(error)) from error
+    if result.problem:  # landed, but not recorded as complete: the next fetch asks again
+        raise Failure(f"incomplete fetch: {result.problem}")
     return MaterializeResult(
         metadata={
             "folder": MetadataValue.path(str(result.folder)),
@@ -234,48 +251,86 @@ STAR_SPECS = [
     for name in TABLES
 ]
 CHECK_SPECS = [
-    AssetCheckSpec(
-        "pandera_contract",
-        asset=name,
-        blocking=True,
-        description=f"{MODELS[name].__name__}: types, nullability, enums, ranges, keys and foreign keys.",
-    )
-    for name in TABLES
+    *(
+        AssetCheckSpec(
+            "pandera_contract",
+            asset=name,
+            blocking=True,
+            description=f"{MODELS[name].__name__}: types, nullability, ranges, keys and foreign keys. "
+            "A study whose rows fail is quarantined (meta_rejection) and the rest loads; the check "
+            "fails, and blocks the load, only for what no single study explains (a column, a dtype) "
+            "or when more than TrialsSettings.max_quarantined_fraction of the run's studies are "
+            "quarantined.",
+        )
+        for name in TABLES
+    ),
+    *(
+        AssetCheckSpec(
+            "known_vocabulary",
+            asset=name,
+            blocking=False,
+            description=f"Values of {', '.join(vocabularies(name))} outside the registry vocabulary known "
+            "to this code: loaded as written and listed in meta_data_issue (a warning: the registry adds "
+            "values).",
+        )
+        for name in TABLES
+        if vocabularies(name)
+    ),
 ]
 
 
 @multi_asset(specs=STAR_SPECS, check_specs=CHECK_SPECS, name="star_tables")
 def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Iterator[object]:
-    """Build every star table with polars from the accepted canonical records, batch by batch, and
-    validate each batch against the table's pandera model and foreign keys."""
+    """Build every star table with polars from the accepted canonical records, batch by batch; a study
+    that breaks a contract is quarantined with its reasons, the others are staged for the load."""
     started = time.perf_counter()
-    outputs = {name: staged(settings, name).reset() for name in TABLES}
+    outputs = {name: staged(settings, name).reset() for name in (*TABLES, QUARANTINE, DATA_ISSUES)}
     rows = dict.fromkeys(TABLES, 0)
-    failures: dict[str, list[pl.DataFrame]] = {name: [] for name in TABLES}
-    failure_counts = dict.fromkeys(TABLES, 0)
     first: dict[str, pl.DataFrame] = {}
+    quarantined: list[pl.DataFrame] = []
+    systemic: list[pl.DataFrame] = []
+    new_vocabulary: list[pl.DataFrame] = []
+    issues = 0
     parts = staged(settings, RECORDS).paths()
-    jobs = (BuildJob(part, staged(settings, STATUSES).folder, settings.staging_path()) for part in parts)
+    statuses = staged(settings, STATUSES)
+    jobs = (BuildJob(part, statuses.folder, settings.staging_path()) for part in parts)
     for done, result in enumerate(map_batches(build_batch, jobs, settings.workers), 1):
         for name in TABLES:
             rows[name] += result.rows[name]
-            failure_counts[name] += result.failure_counts[name]
-            if sum(f.height for f in failures[name]) < FAILURES_KEPT:
-                failures[name].append(result.failures[name])
             if name not in first or (first[name].is_empty() and result.rows[name]):
                 first[name] = result.previews[name]
+        quarantined.append(result.quarantined)
+        systemic.append(result.systemic)
+        new_vocabulary.append(result.new_vocabulary)
+        issues += result.issues
         context.log.info(
             f"built batch {done:,} of {len(parts):,} ({rows['dim_study']:,} studies,"
             f" {time.perf_counter() - started:,.1f} s, peak memory {peak_rss_mb():,.0f} MB)"
         )
     for name in TABLES:
         outputs[name].ensure_part(first[name])
-    passed = {name: failure_counts[name] == 0 for name in TABLES}
-    if not all(passed.values()):
+    outputs[QUARANTINE].ensure_part(pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    outputs[DATA_ISSUES].ensure_part(pl.DataFrame(schema=ISSUE_SCHEMA))
+    failures = pl.concat(quarantined)
+    systemic_failures = pl.concat(systemic)
+    studies = failures.height
+    accepted = statuses.scan().filter(pl.col("status") == "accepted").select(pl.len()).collect().item()
+    too_many = studies > max(settings.max_quarantined_fraction * accepted, QUARANTINE_GRACE)
+    for nct_id, reason in failures.select("nct_id", "reason").head(20).iter_rows():
+        context.log.warning(f"quarantined {nct_id}: {reason}")
+    blocked = too_many or systemic_failures.height > 0
+    if blocked:
         for output in outputs.values():
             output.remove()
-        failed_tables = sorted(name for name, ok in passed.items() if not ok)
-        context.log.error(f"pandera contract failed for {', '.join(failed_tables)}: nothing will be loaded")
+        why = (
+            f"{studies:,} of {accepted:,} studies break a contract (more than "
+            f"{settings.max_quarantined_fraction:.1%}: a systemic fault, not a few bad records)"
+            if too_many
+            else "failures no single record explains: "
+            + ", ".join(sorted(set(systemic_failures["table_name"])))
+        )
+        context.log.error(f"pandera contract failed: {why}; nothing will be loaded")
+    vocabulary = pl.concat(new_vocabulary)
     for name in TABLES:
         yield MaterializeResult(
             asset_key=name,
@@ -285,20 +340,36 @@ def star_tables(context: AssetExecutionContext, settings: TrialsSettings) -> Ite
                 "preview": preview(first[name]),
                 "peak_rss_mb": peak_rss_mb(),
                 "peak_rss_mb_largest_worker": peak_worker_rss_mb(),
+                **({"studies_quarantined": studies, "data_issues": issues} if name == "dim_study" else {}),
             },
         )
-        kept = pl.concat(failures[name]).head(FAILURES_KEPT)
+        own = failures.filter(pl.col("tables").list.contains(name))
+        own_systemic = systemic_failures.filter(pl.col("table_name") == name)
         yield AssetCheckResult(
             asset_key=AssetKey(name),
             check_name="pandera_contract",
-            passed=passed[name],
+            passed=own_systemic.is_empty() and not too_many,
             severity=AssetCheckSeverity.ERROR,
             metadata={
                 "rows_checked": rows[name],
-                "failure_count": failure_counts[name],
-                "failure_cases": preview(kept, rows=20, width=120),
+                "studies_quarantined": own.height,
+                "systemic_failures": own_systemic.height,
+                "failure_cases": preview(own_systemic.head(FAILURES_KEPT), rows=20, width=120),
+                "quarantined": preview(
+                    own.select("nct_id", "reason").head(FAILURES_KEPT), rows=20, width=160
+                ),
             },
         )
+        if vocabularies(name):
+            found = vocabulary.filter(pl.col("table_name") == name)
+            values = found.group_by("column_name", "value").agg(pl.col("nct_id").n_unique().alias("studies"))
+            yield AssetCheckResult(
+                asset_key=AssetKey(name),
+                check_name="known_vocabulary",
+                passed=found.is_empty(),
+                severity=AssetCheckSeverity.WARN,
+                metadata={"new_values": preview(values.sort("column_name", "value"), rows=20, width=120)},
+            )
 
 
 # Invariants of the loaded warehouse that no single staged table can show, checked after each load.
@@ -361,6 +432,8 @@ def trials_duckdb(
             staged(settings, RECORDS).folder,
             staged(settings, STATUSES).folder,
             staged(settings, FILES).folder,
+            staged(settings, QUARANTINE).folder,
+            staged(settings, DATA_ISSUES).folder,
         )
         violations = {
             rule: [row[0] for row in conn.execute(sql + " LIMIT 20").fetchall()]

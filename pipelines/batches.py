@@ -19,18 +19,17 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
-import pandera.polars as pa
 import polars as pl
-from pandera.config import ValidationDepth, config_context
 
 from pipelines.canonical import INDEX_COLUMNS, record_batch
 from pipelines.sources.dispatch import parse_record
 from pipelines.sources.records import RawRecord
 from pipelines.staging import StagedTable
-from pipelines.transform.star import build_tables
-from schemas.star import MODELS, foreign_key_failures
+from pipelines.validate import FAILURE_SCHEMA, ISSUE_SCHEMA, NEW_VOCABULARY, QUARANTINE_SCHEMA, build_checked
 
-FAILURES_KEPT = 200  # failure cases kept per table and batch for the check's metadata
+FAILURES_KEPT = 200  # failure cases kept per batch for the checks' metadata
+QUARANTINE = "quarantine"  # staged: the records a contract kept out, with every failure (validate.py)
+DATA_ISSUES = "meta_data_issue"  # staged: the loaded studies' data issues
 PREVIEW_ROWS = 10
 
 Job = TypeVar("Job")
@@ -92,46 +91,31 @@ class BuildJob:
 @dataclass
 class BuildResult:
     rows: dict[str, int] = field(default_factory=dict)
-    failure_counts: dict[str, int] = field(default_factory=dict)
-    failures: dict[str, pl.DataFrame] = field(default_factory=dict)  # at most FAILURES_KEPT each
     previews: dict[str, pl.DataFrame] = field(default_factory=dict)  # the first rows (and the schema)
+    quarantined: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    systemic: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FAILURE_SCHEMA))
+    issues: int = 0
+    new_vocabulary: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ISSUE_SCHEMA))
 
 
 def build_batch(job: BuildJob) -> BuildResult:
-    """Build every star table from one part's accepted records, check each, stage the rows."""
+    """Build every star table from one part's accepted records, quarantine the records that break a
+    contract (``validate.build_checked``), and stage the rest with the quarantine and data issues."""
     accepted = pl.scan_parquet(job.statuses / "*.parquet").filter(pl.col("status") == "accepted")
     records = pl.scan_parquet(job.part).join(accepted, on="record_id").collect()
-    tables = build_tables(records)
+    checked = build_checked(records)
     number = int(job.part.stem.removeprefix("part-"))
-    result = BuildResult()
-    for name, frame in tables.items():
-        failed = table_failures(name, tables)
-        result.rows[name] = frame.height
-        result.failure_counts[name] = failed.height
-        result.failures[name] = failed.head(FAILURES_KEPT)
-        result.previews[name] = frame.head(PREVIEW_ROWS)
+    for name, frame in checked.tables.items():
         if frame.height:
             StagedTable(job.staging, name).write_part(frame, number)
-    return result
-
-
-def table_failures(name: str, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """One batch's contract failures for one table: pandera (lazy, all at once) + foreign keys."""
-    failures: list[pl.DataFrame] = []
-    # An empty table cannot fail a check on its values, so only its columns and types are checked:
-    # the same verdict, without a query per check (a small refresh leaves many tables empty).
-    depth = ValidationDepth.SCHEMA_ONLY if tables[name].is_empty() else ValidationDepth.SCHEMA_AND_DATA
-    try:
-        with config_context(validation_depth=depth):
-            MODELS[name].validate(tables[name], lazy=True)
-    except pa.errors.SchemaErrors as error:
-        failures.append(
-            error.failure_cases.select(
-                pl.concat_str(pl.col("column").fill_null(""), pl.lit(": "), pl.col("check")).alias("check"),
-                pl.col("failure_case").cast(pl.String).alias("value"),
-            )
-        )
-    orphans = foreign_key_failures(name, tables)
-    if orphans.height:
-        failures.append(orphans.select(pl.col("relationship").alias("check"), pl.col("key").alias("value")))
-    return pl.concat(failures) if failures else pl.DataFrame(schema={"check": pl.String, "value": pl.String})
+    for name, frame in ((QUARANTINE, checked.quarantined), (DATA_ISSUES, checked.issues)):
+        if frame.height:
+            StagedTable(job.staging, name).write_part(frame, number)
+    return BuildResult(
+        rows={name: frame.height for name, frame in checked.tables.items()},
+        previews={name: frame.head(PREVIEW_ROWS) for name, frame in checked.tables.items()},
+        quarantined=checked.quarantined,
+        systemic=checked.systemic.head(FAILURES_KEPT),
+        issues=checked.issues.height,
+        new_vocabulary=checked.issues.filter(pl.col("issue") == NEW_VOCABULARY),
+    )

@@ -20,6 +20,7 @@ FINGERPRINTED = (
     "pipelines/vocabulary.py",
     "pipelines/canonical.py",
     "pipelines/transform/*.py",
+    "pipelines/validate.py",
     "pipelines/extract/*.py",
     "schemas/star.py",
     "sql/ddl/warehouse.sql",

@@ -27,8 +27,8 @@ import polars as pl
 from pipelines.canonical import KNOWN_COLUMNS
 from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH, VIEWS_PATH
+from pipelines.transform.star import SITE_TABLE
 
-SITE_TABLE = "dim_site"
 # The study attributes whose changes dim_study_history keeps (a version per change).
 HISTORY_ATTRIBUTES = (
     "overall_status",
@@ -160,15 +160,20 @@ def load_tables(
     records: Path,
     statuses: Path,
     files: Path,
+    quarantine: Path,
+    issues: Path,
 ) -> LoadCounts:
     """Apply the staged tables (folders of Parquet parts) to the warehouse; returns the counts.
 
     ``files`` are the landing files the run read (``LANDING_FILE_COLUMNS``), remembered so that
-    a later run can skip them while they stay as they are.
+    a later run can skip them while they stay as they are. ``quarantine`` holds the studies a
+    contract kept out (``validate.QUARANTINE_SCHEMA``), recorded as rejections; ``issues`` the
+    written studies' data issues. The DDL is applied inside the transaction too, so a first load
+    killed half-way leaves no half-made schema.
     """
-    apply_ddl(conn)
     conn.execute("BEGIN TRANSACTION")
     try:
+        apply_ddl(conn)
         conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE load_plan AS
@@ -195,11 +200,17 @@ def load_tables(
                 f"INSERT INTO {name} BY NAME SELECT *{extra} FROM {parts(folder)} WHERE {WRITE}",
                 {"loaded_at": run.started_at, "version": PIPELINE_VERSION} if extra else None,
             )
+        conn.execute(f"DELETE FROM meta_data_issue WHERE {WRITE}")
+        conn.execute(
+            f"INSERT INTO meta_data_issue BY NAME SELECT *, $run_id AS run_id FROM {parts(issues)}"
+            f" WHERE {WRITE}",
+            {"run_id": run.run_id},
+        )
         orphan_sites = "site_id NOT IN (SELECT site_id FROM bridge_study_site)"
         conn.execute(f"DELETE FROM {SITE_TABLE} WHERE {orphan_sites}")
         _update_history(conn, run)
-        counts = _counts(conn, records, statuses)
-        _record_run(conn, run, counts, records, statuses)
+        counts = _counts(conn, statuses, quarantine)
+        _record_run(conn, run, counts, records, statuses, quarantine)
         conn.execute(
             f"INSERT OR REPLACE INTO meta_landing_file BY NAME SELECT *, $version AS pipeline_version,"
             f" $run_id AS run_id FROM {parts(files)}",
@@ -263,21 +274,28 @@ def _update_history(conn: duckdb.DuckDBPyConnection, run: LoadRun) -> None:
     )
 
 
-def _counts(conn: duckdb.DuckDBPyConnection, records: Path, statuses: Path) -> LoadCounts:
+def _counts(conn: duckdb.DuckDBPyConnection, statuses: Path, quarantine: Path) -> LoadCounts:
+    """Accepted records end up new, changed, unchanged, stale (superseded) or quarantined (rejected)."""
     by_status = dict(conn.execute(f"SELECT status, count(*) FROM {parts(statuses)} GROUP BY ALL").fetchall())
     by_action = dict(conn.execute("SELECT action, count(*) FROM load_plan GROUP BY ALL").fetchall())
+    [(quarantined,)] = conn.execute(f"SELECT count(*) FROM {parts(quarantine)}").fetchall()
     return LoadCounts(
         read=sum(by_status.values()),
         new=by_action.get("new", 0),
         changed=by_action.get("changed", 0),
         unchanged=by_action.get("unchanged", 0) + by_status.get("unchanged", 0),
-        rejected=by_status.get("rejected", 0),
+        rejected=by_status.get("rejected", 0) + quarantined,
         superseded=by_status.get("superseded", 0) + by_action.get("stale", 0),
     )
 
 
 def _record_run(
-    conn: duckdb.DuckDBPyConnection, run: LoadRun, counts: LoadCounts, records: Path, statuses: Path
+    conn: duckdb.DuckDBPyConnection,
+    run: LoadRun,
+    counts: LoadCounts,
+    records: Path,
+    statuses: Path,
+    quarantine: Path,
 ) -> None:
     conn.execute("DELETE FROM meta_rejection WHERE run_id = $run_id", {"run_id": run.run_id})
     conn.execute(
@@ -285,6 +303,11 @@ def _record_run(
         INSERT INTO meta_rejection BY NAME
         SELECT $run_id AS run_id, source_uri, source_format, rejection_reason AS reason, excerpt
         FROM {parts(records)} JOIN {parts(statuses)} USING (record_id) WHERE status = 'rejected'
+        UNION ALL BY NAME
+        SELECT $run_id AS run_id, r.source_uri, r.source_format,
+               'breaks the contract: ' || q.reason AS reason,
+               q.table_name, q.column_name, q.check_name, q.value AS failing_value
+        FROM {parts(quarantine)} q JOIN {parts(records)} r USING (record_id)
         """,
         {"run_id": run.run_id},
     )

@@ -39,6 +39,12 @@ class TrialsSettings(ConfigurableResource):
         description="Processes that parse and build batches in parallel (1: all in the run's process). "
         "A run with a single batch never starts them.",
     )
+    max_quarantined_fraction: float = Field(
+        default=0.01,
+        description="A study that breaks a contract is quarantined and the others load; when more than this "
+        "fraction of a run's studies (and more than 10) are quarantined, the fault is systemic (a broken "
+        "parser, a changed source) and the whole load is blocked.",
+    )
     reports_dir: str = Field(
         default=str(DEFAULT_REPORTS),
         description="Where the warehouse report (index.html and PNG charts) is written.",

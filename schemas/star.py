@@ -25,8 +25,12 @@ DATE_TYPES = ["ACTUAL", "ESTIMATED"]
 
 
 def enum(values: list[str], **kwargs: Any) -> Any:
-    """A nullable column restricted to API v2 enum values."""
-    return pa.Field(nullable=True, isin=values, **kwargs)
+    """A nullable column of an API v2 enum: ``values`` are the known ones (``vocabularies``).
+
+    The registry adds enum values over time, so a new one is not a contract failure: it is loaded
+    as written and reported as a data issue (``pipelines.validate.vocabulary_issues``).
+    """
+    return pa.Field(nullable=True, metadata={"vocabulary": values}, **kwargs)
 
 
 def text(**kwargs: Any) -> Any:
@@ -59,7 +63,7 @@ class DimStudy(pa.DataFrameModel):
     study_type: str = enum(["INTERVENTIONAL", "OBSERVATIONAL", "EXPANDED_ACCESS"])
     is_patient_registry: bool = text()
     phase: str = text(str_matches=PHASE)
-    enrollment_count: pl.Int32 = pa.Field(nullable=True, ge=0)
+    enrollment_count: pl.Int64 = pa.Field(nullable=True, ge=0)
     enrollment_type: str = enum(DATE_TYPES)
     allocation: str = enum(["RANDOMIZED", "NON_RANDOMIZED", "NA"])
     intervention_model: str = enum(["PARALLEL", "SINGLE_GROUP", "CROSSOVER", "FACTORIAL", "SEQUENTIAL"])
@@ -274,7 +278,7 @@ class FactDose(pa.DataFrameModel):
     dose_source: str = pa.Field(isin=["intervention_name", "intervention_description", "arm_description"])
     intervention_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
     arm_ordinal: pl.Int32 = pa.Field(nullable=True, ge=1)
-    dose_value: float = pa.Field(gt=0)
+    dose_value: float = pa.Field(ge=0)  # a control arm's "0 mg/day" is a real dose
     dose_unit: str = pa.Field(str_length={"min_value": 1})
     is_per_weight: bool = pa.Field()
     is_exponent_inferred: bool = pa.Field()
@@ -555,6 +559,12 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
+def vocabularies(table: str) -> dict[str, list[str]]:
+    """The known values of each enum column of ``table`` (declared with ``enum``)."""
+    columns = MODELS[table].to_schema().columns
+    return {name: column.metadata["vocabulary"] for name, column in columns.items() if column.metadata}
+
+
 # Each child table's key (its Config.unique), also checked in the warehouse after each load.
 TABLE_KEYS: dict[str, list[str]] = {
     name: model.to_schema().unique for name, model in MODELS.items() if model.to_schema().unique
@@ -615,10 +625,11 @@ RELATIONSHIPS: list[Relationship] = [
 
 
 def foreign_key_failures(table: str, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Rows of ``table`` whose foreign keys find no parent row (NULL keys are not checked)."""
+    """Rows of ``table`` whose foreign keys find no parent row (NULL keys are not checked), with the
+    ``nct_id`` of the study each belongs to (every child table has one)."""
     failures = []
     for rel in (r for r in RELATIONSHIPS if r.child == table):
-        child = tables[rel.child].select(rel.columns).drop_nulls()
+        child = tables[rel.child].select(*{"nct_id", *rel.columns}).drop_nulls(rel.columns)
         parent = (
             tables[rel.parent]
             .select(rel.parent_columns)
@@ -628,6 +639,7 @@ def foreign_key_failures(table: str, tables: dict[str, pl.DataFrame]) -> pl.Data
         if orphans.height:
             failures.append(
                 orphans.select(
+                    "nct_id",
                     pl.lit(f"{'/'.join(rel.columns)} → {rel.parent}").alias("relationship"),
                     pl.concat_str([pl.col(c).cast(pl.String) for c in rel.columns], separator="/").alias(
                         "key"
@@ -637,5 +649,5 @@ def foreign_key_failures(table: str, tables: dict[str, pl.DataFrame]) -> pl.Data
     return (
         pl.concat(failures)
         if failures
-        else pl.DataFrame(schema={"relationship": pl.String, "key": pl.String})
+        else pl.DataFrame(schema={"nct_id": pl.String, "relationship": pl.String, "key": pl.String})
     )

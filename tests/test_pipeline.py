@@ -109,19 +109,27 @@ def test_a_file_that_changed_since_is_read_again(landing: Path, warehouse: Path,
     ]
 
 
-def test_a_contract_failure_blocks_the_load(warehouse: Path, tmp_path: Path) -> None:
+def test_a_systemic_contract_failure_blocks_the_load(warehouse: Path, tmp_path: Path) -> None:
+    """Eleven studies out of contract in a run of eleven: no bad record alone, a fault (one is quarantined:
+    tests/test_fault_isolation.py). Nothing is loaded; the warehouse stays as it was."""
     db = tmp_path / "copy.duckdb"
     shutil.copy(warehouse, db)
     before = _snapshot(db)
     study = orjson.loads(API_V2_SAMPLES[0].read_bytes())
     study["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = -5
-    bad = tmp_path / "bad.json"
-    bad.write_bytes(orjson.dumps(study))
-    result = run_ingest([bad], db, tmp_path / "staging")
+    for n in range(11):
+        study["protocolSection"]["identificationModule"]["nctId"] = f"NCT990000{n:02d}"
+        (tmp_path / f"bad{n}.json").write_bytes(orjson.dumps(study))
+    result = run_ingest(sorted(tmp_path.glob("bad*.json")), db, tmp_path / "staging")
     assert not result.success
-    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.asset_key.path == ["dim_study"]]
+    [evaluation] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.path == ["dim_study"] and e.check_name == "pandera_contract"
+    ]
     assert not evaluation.passed
-    assert "greater_than_or_equal_to(0)" in evaluation.metadata["failure_cases"].value
+    assert evaluation.metadata["studies_quarantined"].value == 11
+    assert "greater_than_or_equal_to(0)" in evaluation.metadata["quarantined"].value
     assert _snapshot(db) == before
     assert not (tmp_path / "staging" / "dim_study").exists()
 

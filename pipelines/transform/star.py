@@ -20,13 +20,33 @@ from pipelines.transform.extracted import DERIVED_TABLES, derive
 from pipelines.transform.paths import ITEM, NCT_ID, at, explode_items, exploded, p, tagged_lists
 from pipelines.transform.values import age_years, date_precision, date_value, joined
 
+SITE_TABLE = "dim_site"  # shared by studies: the one table without nct_id
+_STATUS = "protocolSection.statusModule."
+# dim_study's dates and the registry text each is read from (a text that is no date is a data issue).
+DATE_SOURCES: dict[str, str] = {
+    "start_date": _STATUS + "startDateStruct.date",
+    "primary_completion_date": _STATUS + "primaryCompletionDateStruct.date",
+    "completion_date": _STATUS + "completionDateStruct.date",
+    "first_submitted_date": _STATUS + "studyFirstSubmitDate",
+    "first_posted_date": _STATUS + "studyFirstPostDateStruct.date",
+    "last_update_submitted_date": _STATUS + "lastUpdateSubmitDate",
+    "last_update_posted_date": _STATUS + "lastUpdatePostDateStruct.date",
+    "results_first_posted_date": _STATUS + "resultsFirstPostDateStruct.date",
+    "status_verified_date": _STATUS + "statusVerifiedDate",
+}
 
-def _date_columns(name: str, struct_path: str) -> list[pl.Expr]:
-    text = p(f"statusModule.{struct_path}.date")
+
+def _date(column: str) -> pl.Expr:
+    return date_value(at(DATE_SOURCES[column])).alias(column)
+
+
+def _date_columns(name: str) -> list[pl.Expr]:
+    """A date with the precision the source gave and its type (``ACTUAL``/``ESTIMATED``)."""
+    text = at(DATE_SOURCES[f"{name}_date"])
     return [
-        date_value(text).alias(f"{name}_date"),
+        _date(f"{name}_date"),
         date_precision(text).alias(f"{name}_date_precision"),
-        p(f"statusModule.{struct_path}.type").alias(f"{name}_date_type"),
+        at(DATE_SOURCES[f"{name}_date"].removesuffix(".date") + ".type").alias(f"{name}_date_type"),
     ]
 
 
@@ -43,7 +63,7 @@ DIM_STUDY: list[pl.Expr] = [
     p("designModule.studyType").alias("study_type"),
     p("designModule.patientRegistry").alias("is_patient_registry"),
     joined(p("designModule.phases")).alias("phase"),
-    p("designModule.enrollmentInfo.count").cast(pl.Int32).alias("enrollment_count"),
+    p("designModule.enrollmentInfo.count").alias("enrollment_count"),
     p("designModule.enrollmentInfo.type").alias("enrollment_type"),
     p("designModule.designInfo.allocation").alias("allocation"),
     p("designModule.designInfo.interventionModel").alias("intervention_model"),
@@ -54,16 +74,16 @@ DIM_STUDY: list[pl.Expr] = [
     joined(p("designModule.designInfo.maskingInfo.whoMasked")).alias("who_masked"),
     p("designModule.designInfo.maskingInfo.maskingDescription").alias("masking_description"),
     p("designModule.designInfo.primaryPurpose").alias("primary_purpose"),
-    *_date_columns("start", "startDateStruct"),
-    *_date_columns("primary_completion", "primaryCompletionDateStruct"),
-    *_date_columns("completion", "completionDateStruct"),
-    date_value(p("statusModule.studyFirstSubmitDate")).alias("first_submitted_date"),
-    *_date_columns("first_posted", "studyFirstPostDateStruct"),
-    date_value(p("statusModule.lastUpdateSubmitDate")).alias("last_update_submitted_date"),
-    *_date_columns("last_update_posted", "lastUpdatePostDateStruct"),
-    *_date_columns("results_first_posted", "resultsFirstPostDateStruct"),
-    date_value(p("statusModule.statusVerifiedDate")).alias("status_verified_date"),
-    date_precision(p("statusModule.statusVerifiedDate")).alias("status_verified_date_precision"),
+    *_date_columns("start"),
+    *_date_columns("primary_completion"),
+    *_date_columns("completion"),
+    _date("first_submitted_date"),
+    *_date_columns("first_posted"),
+    _date("last_update_submitted_date"),
+    *_date_columns("last_update_posted"),
+    *_date_columns("results_first_posted"),
+    _date("status_verified_date"),
+    date_precision(at(DATE_SOURCES["status_verified_date"])).alias("status_verified_date_precision"),
     age_years(p("eligibilityModule.minimumAge")).alias("minimum_age_years"),
     age_years(p("eligibilityModule.maximumAge")).alias("maximum_age_years"),
     p("eligibilityModule.minimumAge").alias("minimum_age_raw"),

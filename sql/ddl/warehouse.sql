@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS dim_study (
     study_type VARCHAR,
     is_patient_registry BOOLEAN,
     phase VARCHAR,
-    enrollment_count INTEGER,
+    enrollment_count BIGINT,
     enrollment_type VARCHAR,
     allocation VARCHAR,
     intervention_model VARCHAR,
@@ -619,7 +619,7 @@ CREATE TABLE IF NOT EXISTS dim_study_history (
     valid_to DATE,
     is_current BOOLEAN,
     overall_status VARCHAR,
-    enrollment_count INTEGER,
+    enrollment_count BIGINT,
     enrollment_type VARCHAR,
     phase VARCHAR,
     start_date DATE,
@@ -635,6 +635,9 @@ CREATE TABLE IF NOT EXISTS dim_study_history (
     PRIMARY KEY (nct_id, valid_from)
 );
 COMMENT ON TABLE dim_study_history IS 'Type-2 slowly changing dimension of the study attributes that change over a trial''s life: one row per version in which any of them changed. Only moves forward: an older record loaded after a newer one is superseded, never written into the past.';
+-- Enrollment counts were INTEGER before a real count could exceed it.
+ALTER TABLE dim_study ALTER COLUMN enrollment_count SET DATA TYPE BIGINT;
+ALTER TABLE dim_study_history ALTER COLUMN enrollment_count SET DATA TYPE BIGINT;
 COMMENT ON COLUMN dim_study_history.nct_id IS 'Study (dim_study.nct_id).';
 COMMENT ON COLUMN dim_study_history.valid_from IS 'First day this version holds: the registry''s last-update-posted date of the record that brought it (the load date when the record has none), never before the previous version''s valid_from. Key with nct_id.';
 COMMENT ON COLUMN dim_study_history.valid_to IS 'valid_from of the next version (exclusive); NULL while current.';
@@ -723,14 +726,43 @@ CREATE TABLE IF NOT EXISTS meta_rejection (
     source_format VARCHAR,
     reason VARCHAR,
     excerpt VARCHAR,
+    table_name VARCHAR,
+    column_name VARCHAR,
+    check_name VARCHAR,
+    failing_value VARCHAR,
     PRIMARY KEY (run_id, source_uri)
 );
-COMMENT ON TABLE meta_rejection IS 'Records a run could not read as studies, with the reason.';
+-- Warehouses made before contract quarantine gain its columns.
+ALTER TABLE meta_rejection ADD COLUMN IF NOT EXISTS table_name VARCHAR;
+ALTER TABLE meta_rejection ADD COLUMN IF NOT EXISTS column_name VARCHAR;
+ALTER TABLE meta_rejection ADD COLUMN IF NOT EXISTS check_name VARCHAR;
+ALTER TABLE meta_rejection ADD COLUMN IF NOT EXISTS failing_value VARCHAR;
+COMMENT ON TABLE meta_rejection IS 'Records a run did not load, with the reason: records that could not be read as studies, and studies quarantined because a value breaks a table''s contract (all their rows kept out; the warehouse keeps its earlier version of the study, if any).';
 COMMENT ON COLUMN meta_rejection.run_id IS 'Run (meta_load_run.run_id).';
 COMMENT ON COLUMN meta_rejection.source_uri IS 'Where the record came from.';
 COMMENT ON COLUMN meta_rejection.source_format IS 'Format detected, NULL when none was recognised.';
 COMMENT ON COLUMN meta_rejection.reason IS 'Why it was rejected.';
 COMMENT ON COLUMN meta_rejection.excerpt IS 'The record''s first 200 characters, unprintable bytes replaced.';
+COMMENT ON COLUMN meta_rejection.table_name IS 'For a quarantined study: the table of its first failing row (reason lists every failure).';
+COMMENT ON COLUMN meta_rejection.column_name IS 'For a quarantined study: the failing column; NULL for a row-level check or a transform error.';
+COMMENT ON COLUMN meta_rejection.check_name IS 'For a quarantined study: the check that failed (pandera''s name, a foreign key, or "transform raised").';
+COMMENT ON COLUMN meta_rejection.failing_value IS 'For a quarantined study: the offending value as text (or the exception).';
+
+CREATE TABLE IF NOT EXISTS meta_data_issue (
+    nct_id VARCHAR,
+    table_name VARCHAR,
+    column_name VARCHAR,
+    issue VARCHAR,
+    value VARCHAR,
+    run_id VARCHAR
+);
+COMMENT ON TABLE meta_data_issue IS 'What is odd about a loaded study''s values without being a reason to reject it: a value outside the registry vocabulary known to this code (loaded as written), a registry date that is no date (the date column is NULL). Replaced with the study.';
+COMMENT ON COLUMN meta_data_issue.nct_id IS 'Study (dim_study.nct_id).';
+COMMENT ON COLUMN meta_data_issue.table_name IS 'Table of the value.';
+COMMENT ON COLUMN meta_data_issue.column_name IS 'Column of the value.';
+COMMENT ON COLUMN meta_data_issue.issue IS '"value outside the known vocabulary" or "not a date".';
+COMMENT ON COLUMN meta_data_issue.value IS 'The value as the source wrote it.';
+COMMENT ON COLUMN meta_data_issue.run_id IS 'The load that wrote the study (meta_load_run.run_id).';
 
 CREATE TABLE IF NOT EXISTS meta_schema (
     ddl_digest VARCHAR PRIMARY KEY,
