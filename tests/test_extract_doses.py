@@ -99,3 +99,51 @@ def test_never_a_dose_from_a_bare_number_a_weight_or_a_bound() -> None:
     assert _pairs("Once-daily doses 5-<15 kg: 200 mg of trimethoprim") == [(200.0, "mg")]
     assert extract_doses("1 pill before each meal that contains more than 20 grams of carbohydrate") == []
     assert extract_doses("Concentration: 0.9 % saline; the cleared LaseMD system is a 5W system") == []
+
+
+# Real texts of the ClinicalTrials.gov API v2 corpus (/work/shared/samples/ctgov-api-v2-corpus).
+SPECTRILA = (  # NCT03156790, intervention "Spectrila®"
+    "3 intravenous doses of 10 000 U/m² BSA each during induction phase I of the underlying BRALL 2014 "
+    "treatment protocol on Days 21, 23 and 25. Additionally, the subjects (standard risk subjects only) "
+    "will receive doses of 10 000 U/m² BSA each on Days 2, 4, 6, 9, 11 and 13 of the consolidation phase "
+    "II, III and VI of BRALL 2014 treatment protocol."
+)
+PLACEBO_ARM = "Take 0 mg/day of hyaluronic acid."  # NCT05803083, arm "Placebo"
+CONTRAST_AGENT_ARM = "GE 145 320mg I/ml injection"  # NCT01252810, arm label: product GE 145, 320 mg
+
+
+def test_thousands_grouped_by_spaces() -> None:
+    doses = extract_doses(SPECTRILA)
+    assert [(d.value, d.unit, d.is_per_weight, d.raw_text) for d in doses] == [
+        (10000.0, "U/m²", False, "10 000 U/m²"),
+        (10000.0, "U/m²", False, "10 000 U/m²"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10\u00a0000 IU", [(10000.0, "IU", "10\u00a0000 IU")]),  # no-break space
+        ("10\u2009000 IU", [(10000.0, "IU", "10\u2009000 IU")]),  # thin space
+        ("1 000 000 cells/kg", [(1e6, "cells/kg", "1 000 000 cells/kg")]),
+        ("1 250 000 cells/kg", [(1.25e6, "cells/kg", "1 250 000 cells/kg")]),
+        ("10 000.5 IU", [(10000.5, "IU", "10 000.5 IU")]),
+        # No group starting with 0: separate numbers, the dose is the last one.
+        (CONTRAST_AGENT_ARM, [(320.0, "mg", "320mg")]),
+        ("day 1 100 mg", [(100.0, "mg", "100 mg")]),
+        ("2 500 mg tablets", [(500.0, "mg", "500 mg")]),
+        ("2 10 mg tablets", [(10.0, "mg", "10 mg")]),
+        # A number cut apart leaves "000": no dose rather than a dose of 0.
+        ("10  000 IU", []),
+        ("10 0000 IU", []),
+    ],
+)
+def test_space_grouping_only_where_nothing_else_fits(
+    text: str, expected: list[tuple[float, str, str]]
+) -> None:
+    assert [(d.value, d.unit, d.raw_text) for d in extract_doses(text)] == expected
+
+
+def test_a_dose_of_zero_is_a_dose() -> None:
+    (dose,) = extract_doses(PLACEBO_ARM)
+    assert (dose.value, dose.unit, dose.is_per_weight, dose.raw_text) == (0.0, "mg/day", False, "0 mg/day")

@@ -10,6 +10,13 @@ Pages copied from the classic site lost superscripts, so "10⁶/Kg" arrives as "
 That text is read as 10^6 only where nothing else fits: the number is 10 followed by one digit 1-9,
 directly followed by "/kg", and cells are named nearby; ``is_exponent_inferred`` records the guess
 and ``raw_text`` keeps what was written.
+
+Thousands may be grouped by single spaces ("10 000 U/m²", NCT03156790; also no-break and thin
+spaces). Digits are joined across spaces only where they cannot be read apart: the first group has
+1-3 digits, every later group exactly three, and one later group starts with 0, as no number does
+("000 U/m²" alone is no dose). So "GE 145 320mg" (a product code, then 320 mg: NCT01252810),
+"day 1 100 mg" and "2 500 mg tablets" stay separate numbers, and a number starting with 0 left over
+("10  000 IU", two spaces) is no dose. A dose of 0 ("Take 0 mg/day", a placebo arm) is a real dose.
 """
 
 from __future__ import annotations
@@ -59,6 +66,8 @@ AMOUNT_UNITS = {
 }
 PER_UNITS = {"kg": "/kg", "m2": "/m²", "m^2": "/m²", "m²": "/m²", "ml": "/mL", "day": "/day", "d": "/day"}
 MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+# Thousands separators: a space, a no-break space, a thin space, a narrow no-break space.
+GROUP_SEPARATORS = " \u00a0\u2009\u202f"
 CELL_WORDS = r"cells?|MSCs?"
 # Words allowed between a number and "cells" ("1 million MSV cells/Kg", "2 x 10^6 viable CD34+ cells"):
 # abbreviations in capitals and these adjectives, so that "2 doses of cells" is not a dose.
@@ -81,6 +90,10 @@ COMPARISON_BEFORE = re.compile(
 )
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_SEPARATOR = f"[{GROUP_SEPARATORS}]"
+_GROUP = rf"{_SEPARATOR}\d{{3}}(?!\d)"
+# "10 000", "1 250 000": groups of three after a space, one of them starting with 0; else NUMBER.
+_NUMBER = rf"(?:(?<![\w.])\d{{1,3}}(?=(?:{_GROUP})*{_SEPARATOR}0\d\d(?!\d))(?:{_GROUP})+(?:\.\d+)?|{NUMBER})"
 _AMOUNT = "|".join(sorted(AMOUNT_UNITS, key=len, reverse=True))
 _CELL_QUALIFIER = r"(?-i:[A-Z][A-Z0-9+-]*)|" + "|".join(CELL_QUALIFIERS)
 _PER = (
@@ -92,10 +105,10 @@ _SLASH = r"(?:\s*/\s*|\s+per\s+)"  # "mg/kg", "mg per kg"
 _DOSE = re.compile(
     rf"""
     (?:
-        (?:(?P<mantissa>{NUMBER})\s*[x×*]\s*)?10\s*(?:\^\s*(?P<exponent>\d{{1,2}})|(?P<superscript>[⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,2}}))
+        (?:(?P<mantissa>{_NUMBER})\s*[x×*]\s*)?10\s*(?:\^\s*(?P<exponent>\d{{1,2}})|(?P<superscript>[⁰¹²³⁴⁵⁶⁷⁸⁹]{{1,2}}))
       | (?<![\d.^])10(?P<lost>[1-9])(?=\s*/\s*kg\b)
-      | (?P<scaled>{NUMBER})\s*(?P<multiplier>{"|".join(MULTIPLIERS)})
-      | (?P<plain>{NUMBER})
+      | (?P<scaled>{_NUMBER})\s*(?P<multiplier>{"|".join(MULTIPLIERS)})
+      | (?P<plain>{_NUMBER})
     )
     \s*
     (?:
@@ -108,6 +121,7 @@ _DOSE = re.compile(
     re.I | re.X,
 )
 _PER_PART = re.compile(rf"{_SLASH}({_PER})", re.I)
+_LEADING_ZERO = re.compile(r"0\d")
 
 
 def extract_doses(text: str) -> list[Dose]:
@@ -127,6 +141,9 @@ def _dose(match: re.Match[str], text: str) -> Dose | None:
     is_exponent = g["exponent"] is not None or g["superscript"] is not None or g["lost"] is not None
     if g["bare_per"] and not is_exponent:
         return None  # "5/kg": a ratio, not a dose
+    number = g["plain"] or g["scaled"] or g["mantissa"]
+    if number is not None and _LEADING_ZERO.match(number):
+        return None  # "000 IU": the end of a number cut apart ("10  000 IU"), not a dose of 0
     near_cells = CELL_CONTEXT.search(
         text, max(0, match.start() - CELL_CONTEXT_REACH), match.end() + CELL_CONTEXT_REACH
     )
@@ -154,9 +171,14 @@ def _dose(match: re.Match[str], text: str) -> Dose | None:
 def _value(g: dict[str, str | None]) -> float:
     plain, scaled, multiplier = g["plain"], g["scaled"], g["multiplier"]
     if plain is not None:
-        return number_value(plain)
+        return _number(plain)
     if scaled is not None and multiplier is not None:
-        return number_value(scaled) * MULTIPLIERS[multiplier.lower()]
+        return _number(scaled) * MULTIPLIERS[multiplier.lower()]
     exponent = g["exponent"] or g["lost"] or (g["superscript"] or "").translate(_SUPERSCRIPTS)
-    mantissa = number_value(g["mantissa"]) if g["mantissa"] else 1.0
+    mantissa = _number(g["mantissa"]) if g["mantissa"] else 1.0
     return mantissa * 10 ** int(exponent)
+
+
+def _number(token: str) -> float:
+    """A matched number, its thousands separators (commas, spaces) dropped: "10 000" → 10000.0."""
+    return number_value(re.sub(_SEPARATOR, "", token))
