@@ -27,7 +27,6 @@ from dagster import (
     asset,
     multi_asset,
 )
-from dagster_duckdb import DuckDBResource
 
 from pipelines.batches import (
     DATA_ISSUES,
@@ -40,9 +39,10 @@ from pipelines.batches import (
     parse_batch,
 )
 from pipelines.canonical import INDEX_COLUMNS, known_batch, record_batch, record_statuses, with_known
+from pipelines.faults import die_at
 from pipelines.load import LANDING_FILE_COLUMNS, LoadRun, known_sources, load_tables, read_files
 from pipelines.metadata import column_schema, ddl_comments, preview
-from pipelines.resources import RegistrySettings, TrialsSettings
+from pipelines.resources import RegistrySettings, TrialsSettings, WarehouseResource
 from pipelines.sources.dispatch import source_digest
 from pipelines.sources.landing import iter_raw_records, list_landing_files
 from pipelines.sources.records import RawRecord
@@ -154,9 +154,10 @@ def registry_pages(
     "are are not parsed again.",
 )
 def canonical_studies(
-    context: AssetExecutionContext, settings: TrialsSettings, duckdb: DuckDBResource
+    context: AssetExecutionContext, settings: TrialsSettings, duckdb: WarehouseResource
 ) -> MaterializeResult:
     started = time.perf_counter()
+    duckdb.check_writable(context.log.warning)  # a held lock or a wrong --db fails now, not after the parsing
     keep = settings.keep_contact_details
     files = landing_files(settings.landing_paths, keep)
     unchanged = files.join(read_files(Path(duckdb.database)), on=files.columns, how="inner")
@@ -205,6 +206,7 @@ def canonical_studies(
     parsed = 0
     for batch_index in map_batches(parse_batch, jobs(), settings.workers):
         index.append(batch_index)
+        die_at("parsed-batch")
         parsed += batch_index.height
         rate = (parsed + counts["known"]) / (time.perf_counter() - started)
         context.log.info(
@@ -413,7 +415,7 @@ WAREHOUSE_INVARIANTS = {
     "transaction, the run recorded in meta_load_run and its rejections in meta_rejection.",
 )
 def trials_duckdb(
-    context: AssetExecutionContext, settings: TrialsSettings, duckdb: DuckDBResource
+    context: AssetExecutionContext, settings: TrialsSettings, duckdb: WarehouseResource
 ) -> MaterializeResult:
     tables = {name: staged(settings, name) for name in TABLES}
     missing = [name for name, table in tables.items() if not table.exists()]
@@ -424,7 +426,7 @@ def trials_duckdb(
         )
     run = LoadRun(context.run_id, datetime.now(UTC), list(settings.landing_paths))
     started = time.perf_counter()
-    with duckdb.get_connection() as conn:
+    with duckdb.get_connection(context.run_id, context.log.warning) as conn:
         counts = load_tables(
             conn,
             run,

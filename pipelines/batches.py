@@ -11,6 +11,9 @@ runs DuckDB, polars and Dagster threads is not safe.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,6 +34,7 @@ FAILURES_KEPT = 200  # failure cases kept per batch for the checks' metadata
 QUARANTINE = "quarantine"  # staged: the records a contract kept out, with every failure (validate.py)
 DATA_ISSUES = "meta_data_issue"  # staged: the loaded studies' data issues
 PREVIEW_ROWS = 10
+PARENT_POLL_SECONDS = 0.5
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -44,7 +48,9 @@ def map_batches(function: Callable[[Job], Result], jobs: Iterable[Job], workers:
         yield from (function(job) for job in [*first, *jobs])
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[Future[Result]] = deque(pool.submit(function, job) for job in first)
         for job in jobs:
             if len(pending) >= 2 * workers:
@@ -52,6 +58,18 @@ def map_batches(function: Callable[[Job], Result], jobs: Iterable[Job], workers:
             pending.append(pool.submit(function, job))
         while pending:
             yield pending.popleft().result()
+
+
+def _die_with(parent: int) -> None:
+    """Worker initializer: end this worker once ``parent`` is gone (a ``kill -9`` of the run leaves no
+    orphan). A daemon thread polls the parent id, which changes when the parent dies."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 # --- parse: raw records → one staged part of canonical records -----------------------------------

@@ -16,10 +16,13 @@ import polars as pl
 from pipelines.queries import find_query, load_queries
 from pipelines.settings import DEFAULT_DB, DEFAULT_LANDING
 from pipelines.sources.registry_api import DEFAULT_BASE_URL, FetchError, fetch_studies, incremental_since
+from pipelines.staging import remove_orphaned
+from pipelines.warehouse_file import WarehouseUnavailable, check_writable
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
 
+STAGING_PREFIX = "trials-staging-"  # + the PID: a killed run's staging is removed by the next run
 SUMMARY_TABLES = ("dim_study", "dim_site", "bridge_study_site", "fact_outcome", "fact_eligibility")
 
 
@@ -31,6 +34,19 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("paths", nargs="+", type=Path, help="files or folders (any supported format)")
     ingest.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     ingest.add_argument("--staging", type=Path, help="keep staged Parquet here (default: a temp dir)")
+    ingest.add_argument(
+        "--batch-size", type=int, default=1000, help="records parsed and built at a time (default 1000)"
+    )
+    ingest.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes (default: up to 2)"
+    )
+    ingest.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for another process to release the warehouse file (default: fail at once)",
+    )
     ingest.add_argument(
         "--keep-contact-details",
         action="store_true",
@@ -55,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--ingest", action="store_true", help="then ingest the fetched pages")
     fetch.add_argument("--db", type=Path, default=DEFAULT_DB, help="DuckDB file for --ingest")
 
-    sql = commands.add_parser("sql", help="run one query on a read-only connection")
+    sql = commands.add_parser(
+        "sql", help="run SQL on a read-only connection (several statements: every result is printed)"
+    )
     query = sql.add_mutually_exclusive_group(required=True)
     query.add_argument("query", nargs="?", help="the SQL text")
     query.add_argument("--file", type=Path, help="read the SQL from a file")
@@ -78,7 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "ingest":
-            return run_ingest(args.paths, args.db, args.staging, args.keep_contact_details)
+            return run_ingest(
+                args.paths,
+                args.db,
+                args.staging,
+                args.keep_contact_details,
+                args.wait,
+                batch_size=args.batch_size,
+                workers=args.workers,
+            )
         if args.command == "fetch":
             return run_fetch(args)
         if args.command == "queries":
@@ -88,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.named:
             return run_sql(find_query(args.named).sql, args.db, args.format)
         return run_sql(args.query or args.file.read_text(), args.db, args.format)
-    except (duckdb.Error, FileNotFoundError, FetchError, ValueError) as error:
+    except (duckdb.Error, FileNotFoundError, FetchError, ValueError, WarehouseUnavailable) as error:
         print(f"trials: {error}", file=sys.stderr)
         return 2
 
@@ -114,7 +140,15 @@ def run_report(db: Path, out: Path) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    """Land the query's pages (all or nothing), then optionally ingest them."""
+    """Land the query's pages (all or nothing), then optionally ingest them.
+
+    Waits between retries are announced on stderr, so a fetch waiting out a rate limit does not look
+    hung. When the API ran out of pages short of the ``totalCount`` it announced, the pages are landed
+    and still ingested with ``--ingest`` (they are real records, and any later ingest of the landing
+    folder would load them anyway), but the fetch is not recorded as complete, the problem is printed
+    on stderr and the exit code is 1, so a scheduler notices. A ``--max-pages`` fetch is partial on
+    purpose: exit code 0.
+    """
     params = dict(_pair(text) for text in args.params)
     if args.since == "auto":
         since = incremental_since(args.landing, params)
@@ -131,13 +165,17 @@ def run_fetch(args: argparse.Namespace) -> int:
         progress=lambda pages, studies, total: print(
             f"  page {pages}: {studies:,} of {total if total is not None else '?'} studies", flush=True
         ),
+        notify=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
     )
     print(f"landed {result.studies:,} studies in {result.pages} page(s): {result.folder}")
-    if not result.complete:
+    if result.problem:
+        print(f"trials: incomplete fetch: {result.problem}", file=sys.stderr, flush=True)
+    elif not result.complete:
         print(
             "  (partial: --max-pages stopped the fetch; the next incremental fetch starts from the same date)"
         )
-    return run_ingest([result.folder], args.db, None) if args.ingest else 0
+    code = run_ingest([result.folder], args.db, None) if args.ingest else 0
+    return code or (1 if result.problem else 0)
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -147,23 +185,33 @@ def _pair(text: str) -> tuple[str, str]:
     return name, value
 
 
-def run_ingest(paths: list[Path], db: Path, staging: Path | None, keep_contact_details: bool = False) -> int:
+def run_ingest(
+    paths: list[Path],
+    db: Path,
+    staging: Path | None,
+    keep_contact_details: bool = False,
+    wait: float = 0.0,
+    **overrides: int,
+) -> int:
     """Materialize every asset in-process, exactly as a run launched from the Dagster UI would."""
     missing = [str(path) for path in paths if not path.exists()]
     if missing:  # before importing Dagster: a typo is answered at once
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    check_writable(db, wait_seconds=wait, notify=lambda text: print(f"trials: {text}", file=sys.stderr))
     from pipelines.definitions import build_definitions
     from pipelines.resources import TrialsSettings
 
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="trials-staging-") as scratch:
+    remove_orphaned(Path(tempfile.gettempdir()), STAGING_PREFIX)
+    with tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{os.getpid()}-") as scratch:
         settings = TrialsSettings(
             landing_paths=[str(path.resolve()) for path in paths],
             staging_dir=str(staging or scratch),
             keep_contact_details=keep_contact_details,
             reports_dir=str(reports_beside(db)),
+            **overrides,
         )
-        job = build_definitions(settings, str(db.resolve())).resolve_job_def("ingest_job")
+        definitions = build_definitions(settings, str(db.resolve()), lock_wait_seconds=wait)
+        job = definitions.resolve_job_def("ingest_job")
         instance = dagster_instance()
         result = job.execute_in_process(
             instance=instance,
@@ -217,12 +265,138 @@ def print_summary(db: Path, run_id: str) -> None:
         print(f"report: {report}")
 
 
+# What `trials sql` runs. The connection is read-only, so statements that change the warehouse (CREATE,
+# INSERT, UPDATE, DROP…) are refused by DuckDB itself and can only touch temporary objects in memory.
+# DuckDB lets a connection write files in the directories it may read (allowed_directories), so the
+# statements that write files or other databases, or run SQL that cannot be checked here, are refused
+# before anything runs; their kind comes from DuckDB's own parser (duckdb.extract_statements).
+SQL_RUN = frozenset(
+    {
+        duckdb.StatementType.SELECT,  # also DESCRIBE, SHOW, SUMMARIZE, FROM t
+        duckdb.StatementType.CALL,
+        duckdb.StatementType.MULTI,  # PIVOT
+        duckdb.StatementType.SET,  # USE, SET VARIABLE; configuration is locked
+        duckdb.StatementType.VARIABLE_SET,
+        duckdb.StatementType.TRANSACTION,
+        duckdb.StatementType.CREATE,
+        duckdb.StatementType.CREATE_FUNC,
+        duckdb.StatementType.INSERT,
+        duckdb.StatementType.UPDATE,
+        duckdb.StatementType.DELETE,
+        duckdb.StatementType.MERGE_INTO,
+        duckdb.StatementType.DROP,
+        duckdb.StatementType.ALTER,
+    }
+)
+SQL_PRINTED = frozenset(
+    {
+        duckdb.StatementType.SELECT,
+        duckdb.StatementType.CALL,
+        duckdb.StatementType.MULTI,
+        duckdb.StatementType.EXPLAIN,
+    }
+)
+SQL_REFUSALS = {  # kind → what to do instead
+    duckdb.StatementType.COPY: ("COPY", "read files with read_csv() or read_parquet() in a SELECT"),
+    duckdb.StatementType.EXPORT: ("EXPORT DATABASE", ""),
+    duckdb.StatementType.ATTACH: ("ATTACH", "read another DuckDB file with read_duckdb() in a SELECT"),
+    duckdb.StatementType.DETACH: ("DETACH", ""),
+    duckdb.StatementType.LOAD: ("INSTALL or LOAD of an extension", ""),
+    duckdb.StatementType.PRAGMA: ("PRAGMA", "use SELECT * FROM pragma_table_info('t') or DESCRIBE t"),
+    duckdb.StatementType.PREPARE: ("PREPARE", ""),
+    duckdb.StatementType.EXECUTE: ("EXECUTE", ""),
+}
+
+
+class SqlRefusedError(duckdb.PermissionException):
+    """A statement ``trials sql`` does not run (the message is one line)."""
+
+
 def run_sql(query: str, db: Path, output: str) -> int:
+    """Run each statement of ``query`` on ``db``, read-only, printing every result (a blank line between).
+
+    Nothing is written: the connection is read-only, files can be read only under the project's folders
+    and the warehouse's own folder, extensions are neither installed nor loaded, the configuration is
+    locked, and statements that write files or attach databases are refused before any statement runs.
+    """
     if not db.exists():
         raise FileNotFoundError(f"no warehouse at {db}: run `trials ingest` (or `make run`) first")
-    with duckdb.connect(str(db), read_only=True) as conn:
-        relation = conn.sql(query)
-        frame = relation.pl() if relation is not None else pl.DataFrame()
+    statements = duckdb.extract_statements(query)
+    if not statements:
+        raise ValueError("no SQL statement given")
+    for statement in statements:
+        refusal = sql_refusal(statement)
+        if refusal is not None:
+            what, instead = refusal
+            raise SqlRefusedError(f"{what} refused: `trials sql` only reads" + (instead and f"; {instead}"))
+    printed = 0
+    with read_only_connection(db) as conn:
+        for statement in statements:
+            relation = conn.sql(statement)
+            if relation is None or statement.type not in SQL_PRINTED:
+                continue
+            frame = relation.pl()
+            if printed:
+                sys.stdout.write("\n")
+            print_frame(frame, output)
+            printed += 1
+    return 0
+
+
+def sql_refusal(statement: duckdb.Statement) -> tuple[str, str] | None:
+    """Why ``trials sql`` refuses ``statement`` (what it is, what to do instead); None when it runs."""
+    if statement.type == duckdb.StatementType.EXPLAIN:
+        # EXPLAIN ANALYZE runs the statement it explains: judge that one.
+        explained = explained_statement(statement.query)
+        return ("EXPLAIN of this statement", "") if explained is None else sql_refusal(explained)
+    if statement.type in SQL_RUN:
+        return None
+    return SQL_REFUSALS.get(statement.type, (f"{statement.type.name} statement", ""))
+
+
+def explained_statement(text: str) -> duckdb.Statement | None:
+    """The statement an EXPLAIN [ANALYZE] [(options)] statement explains, as DuckDB's parser reads it:
+    the longest tail of ``text``, starting at one of DuckDB's tokens, that parses as one statement."""
+    for start, _ in duckdb.tokenize(text)[1:]:
+        try:
+            statements = duckdb.extract_statements(text[start:])
+        except duckdb.Error:
+            continue
+        if len(statements) == 1:
+            return statements[0]
+    return None
+
+
+def read_only_connection(db: Path) -> duckdb.DuckDBPyConnection:
+    """``db`` opened read-only, able to read files only under the project and the warehouse's folder.
+
+    ``allowed_directories`` can only be set once the database is open, and before external access is
+    switched off; ``lock_configuration`` then refuses any ``SET`` of these settings in the query.
+    """
+    from pipelines.settings import PROJECT_ROOT, WAREHOUSE_DIR
+
+    conn = duckdb.connect(
+        str(db),
+        read_only=True,
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "allow_persistent_secrets": False,
+        },
+    )
+    try:
+        readable = sorted({str(PROJECT_ROOT), str(Path(WAREHOUSE_DIR).resolve()), str(db.resolve().parent)})
+        conn.execute("SET allowed_directories = $dirs", {"dirs": readable})
+        conn.execute("SET enable_external_access = false")
+        conn.execute("SET lock_configuration = true")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def print_frame(frame: pl.DataFrame, output: str) -> None:
     if output == "csv":
         sys.stdout.write(frame.write_csv())
     elif output == "json":
@@ -230,7 +404,6 @@ def run_sql(query: str, db: Path, output: str) -> int:
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
             print(frame)
-    return 0
 
 
 if __name__ == "__main__":

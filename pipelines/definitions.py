@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
-from dagster_duckdb import DuckDBResource
 
 from pipelines.assets import canonical_studies, registry_pages, star_tables, trials_duckdb
 from pipelines.automation import daily_refresh, ingest_job, landing_sensor, registry_job, registry_refresh
 from pipelines.report import warehouse_report
-from pipelines.resources import RegistrySettings, TrialsSettings
+from pipelines.resources import RegistrySettings, TrialsSettings, WarehouseResource
 from pipelines.settings import DEFAULT_DB
 
 # DuckDB would take up to 80% of RAM for a load; a cap keeps a run's memory bounded (it spills to
@@ -20,6 +19,7 @@ def build_definitions(
     settings: TrialsSettings | None = None,
     database: str | None = None,
     registry: RegistrySettings | None = None,
+    lock_wait_seconds: float = 0.0,
 ) -> Definitions:
     """Definitions with the given inputs and DuckDB file (defaults: the project's warehouse/)."""
     return Definitions(
@@ -30,7 +30,11 @@ def build_definitions(
         resources={
             "settings": settings or TrialsSettings(),
             "registry": registry or RegistrySettings(),
-            "duckdb": DuckDBResource(database=database or str(DEFAULT_DB), connection_config=DUCKDB_CONFIG),
+            "duckdb": WarehouseResource(
+                database=database or str(DEFAULT_DB),
+                connection_config=DUCKDB_CONFIG,
+                lock_wait_seconds=lock_wait_seconds,
+            ),
         },
         executor=in_process_executor,
     )

@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from pipelines.canonical import KNOWN_COLUMNS
+from pipelines.faults import die_at
 from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH, VIEWS_PATH
 from pipelines.transform.star import SITE_TABLE
@@ -174,6 +175,7 @@ def load_tables(
     conn.execute("BEGIN TRANSACTION")
     try:
         apply_ddl(conn)
+        die_at("load:ddl")
         conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE load_plan AS
@@ -216,6 +218,7 @@ def load_tables(
             f" $run_id AS run_id FROM {parts(files)}",
             {"version": PIPELINE_VERSION, "run_id": run.run_id},
         )
+        die_at("load:commit")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -20,11 +20,10 @@ import duckdb
 import polars as pl
 import vl_convert
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
-from dagster_duckdb import DuckDBResource
 
 from pipelines.metadata import ddl_comments
 from pipelines.report_charts import CHARTS, CONFIG, ChartSpec
-from pipelines.resources import TrialsSettings
+from pipelines.resources import TrialsSettings, WarehouseResource
 
 INDEX = "index.html"
 RECENT_RUNS = 10
@@ -367,7 +366,7 @@ def markdown_image(name: str, png: Path) -> MetadataValue:
     "and one PNG per chart, in the reports folder.",
 )
 def warehouse_report(
-    context: AssetExecutionContext, duckdb: DuckDBResource, settings: TrialsSettings
+    context: AssetExecutionContext, duckdb: WarehouseResource, settings: TrialsSettings
 ) -> MaterializeResult:
     started = time.perf_counter()
     report = build_report(Path(duckdb.database), Path(settings.reports_dir))

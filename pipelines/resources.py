@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import duckdb
 from dagster import ConfigurableResource
+from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from pipelines.settings import DEFAULT_LANDING, DEFAULT_REPORTS, DEFAULT_STAGING
 from pipelines.sources.registry_api import DEFAULT_BASE_URL
+from pipelines.warehouse_file import check_writable, open_for_writing
 
 
 class TrialsSettings(ConfigurableResource):
@@ -75,3 +80,31 @@ class RegistrySettings(ConfigurableResource):
 
     def params(self) -> dict[str, str]:
         return dict(parse_qsl(self.query, keep_blank_values=False, strict_parsing=bool(self.query)))
+
+
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse file: ``DuckDBResource`` without its silent 100-second retry of a held lock.
+
+    A held lock fails at once with who holds it, or is waited for ``lock_wait_seconds`` with a
+    message (``pipelines/warehouse_file.py``).
+    """
+
+    lock_wait_seconds: float = Field(
+        default=0.0,
+        description="How long a load waits for another process to release the warehouse file "
+        "(0: fail at once).",
+    )
+
+    @contextmanager
+    def get_connection(
+        self, run_id: str | None = None, notify: Callable[[str], None] = print
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        config = {"custom_user_agent": "dagster", **self.connection_config}
+        with open_for_writing(
+            Path(self.database), config, wait_seconds=self.lock_wait_seconds, run_id=run_id, notify=notify
+        ) as conn:
+            yield conn
+
+    def check_writable(self, notify: Callable[[str], None] = print) -> None:
+        """Fail before a run parses anything when its load could not write the warehouse."""
+        check_writable(Path(self.database), wait_seconds=self.lock_wait_seconds, notify=notify)

@@ -57,3 +57,28 @@ class StagedTable:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def remove_orphaned(root: Path, prefix: str) -> list[Path]:
+    """Remove the folders ``<prefix><pid>-…`` under ``root`` whose process is gone (a killed run's staging).
+
+    Each run names its temporary staging after its process, so the next run can tell its
+    predecessors' litter from a staging area still in use.
+    """
+    removed = []
+    for folder in root.glob(f"{prefix}*"):
+        pid = folder.name.removeprefix(prefix).split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

@@ -107,7 +107,7 @@ def test_markup_in_the_warehouse_never_reaches_the_page_as_markup(
     with duckdb.connect(str(db)) as conn:
         conn.execute(
             "INSERT INTO meta_rejection (run_id, source_uri, source_format, reason, excerpt)"
-                " VALUES ('r', 'evil.txt', NULL, '<script>alert(1)</script>', '')"
+            " VALUES ('r', 'evil.txt', NULL, '<script>alert(1)</script>', '')"
         )
         # in three studies, so the condition is the most common one and is drawn in the chart
         conn.execute(
