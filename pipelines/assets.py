@@ -39,12 +39,18 @@ from pipelines.batches import (
     parse_batch,
 )
 from pipelines.canonical import INDEX_COLUMNS, known_batch, record_batch, record_statuses, with_known
-from pipelines.faults import die_at
+from pipelines.faults import fault_point
 from pipelines.load import LANDING_FILE_COLUMNS, LoadRun, known_sources, load_tables, read_files
 from pipelines.metadata import column_schema, ddl_comments, preview
 from pipelines.resources import RegistrySettings, TrialsSettings, WarehouseResource
 from pipelines.sources.dispatch import source_digest
-from pipelines.sources.landing import iter_raw_records, list_landing_files
+from pipelines.sources.landing import (
+    LandingFile,
+    LandingFileChanged,
+    SkippedFile,
+    read_landing_file,
+    scan_landing,
+)
 from pipelines.sources.records import RawRecord
 from pipelines.sources.registry_api import FetchError, fetch_studies, incremental_since
 from pipelines.staging import StagedTable
@@ -81,14 +87,27 @@ def peak_worker_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
-def landing_files(paths: list[str], keep_contact_details: bool) -> pl.DataFrame:
-    """The landing files with their size and modification time now (``LANDING_FILE_COLUMNS``, no records)."""
-    rows = []
-    for file in list_landing_files(paths):
-        stat = file.stat()
-        rows.append((str(file.resolve()), keep_contact_details, stat.st_size, stat.st_mtime_ns))
+def landing_files(files: list[LandingFile], keep_contact_details: bool) -> pl.DataFrame:
+    """The listed files with their size and modification time (``LANDING_FILE_COLUMNS``, no records)."""
+    rows = [(str(file.path), keep_contact_details, file.size, file.mtime_ns) for file in files]
     columns = {name: dtype for name, dtype in LANDING_FILE_COLUMNS.items() if name != "records"}
     return pl.DataFrame(rows, schema=columns, orient="row")
+
+
+def without_changed_files(
+    index: pl.DataFrame, changed: dict[str, tuple[int, int]], skipped: list[SkippedFile]
+) -> pl.DataFrame:
+    """Reject the records read from files that changed while they were read (``changed``: record ids
+    ``[first, end)`` per file): they may mix two versions of the file. The next run reads it again."""
+    reasons = {file.path: file.reason for file in skipped}
+    reason = pl.lit(None, pl.String)
+    for path, (first, end) in changed.items():
+        reason = (
+            pl.when(pl.col("record_id").is_between(first, end, closed="left"))
+            .then(pl.lit(f"the file {reasons[path]}; read again by the next run"))
+            .otherwise(reason)
+        )
+    return index.with_columns(rejection_reason=pl.coalesce(reason, pl.col("rejection_reason")))
 
 
 def staged(settings: TrialsSettings, name: str) -> StagedTable:
@@ -159,7 +178,13 @@ def canonical_studies(
     started = time.perf_counter()
     duckdb.check_writable(context.log.warning)  # a held lock or a wrong --db fails now, not after the parsing
     keep = settings.keep_contact_details
-    files = landing_files(settings.landing_paths, keep)
+    listed, skipped = scan_landing(settings.landing_paths)
+    fault_point("listed")
+    by_path = {
+        str(file.path.resolve()): LandingFile(file.path.resolve(), file.size, file.mtime_ns)
+        for file in listed
+    }
+    files = landing_files(list(by_path.values()), keep)
     unchanged = files.join(read_files(Path(duckdb.database)), on=files.columns, how="inner")
     to_read = files.join(unchanged, on="path", how="anti")
     context.log.info(
@@ -172,12 +197,22 @@ def canonical_studies(
     index: list[pl.DataFrame] = []
     counts = {"read": 0, "known": 0}
     per_file: dict[str, int] = dict.fromkeys(to_read["path"], 0)
+    changed: dict[str, tuple[int, int]] = {}  # files that changed under the run: their record ids
 
     def raw_records() -> Iterator[RawRecord]:
+        """The records of each file; a file that vanishes or changes while it is read is skipped, its
+        records already read rejected with the reason, and it is read again by the next run."""
+        position = 0  # the next record's record_id: records are numbered in reading order
         for path in per_file:
-            for raw in iter_raw_records([path]):
-                per_file[path] += 1
-                yield raw
+            first = position
+            try:
+                for raw in read_landing_file(by_path[path]):
+                    per_file[path] += 1
+                    position += 1
+                    yield raw
+            except LandingFileChanged as error:
+                skipped.append(SkippedFile(path, str(error)))
+                changed[path] = (first, position)
 
     def jobs() -> Iterator[ParseJob]:
         """Batches of the records to parse; those the warehouse holds as they are go straight to the index."""
@@ -206,7 +241,7 @@ def canonical_studies(
     parsed = 0
     for batch_index in map_batches(parse_batch, jobs(), settings.workers):
         index.append(batch_index)
-        die_at("parsed-batch")
+        fault_point("parsed-batch")
         parsed += batch_index.height
         rate = (parsed + counts["known"]) / (time.perf_counter() - started)
         context.log.info(
@@ -215,9 +250,14 @@ def canonical_studies(
         )
     records.ensure_part(record_batch([]))
     staged(settings, FILES).reset().write(
-        to_read.with_columns(records=pl.col("path").replace_strict(per_file, return_dtype=pl.Int32))
+        to_read.filter(~pl.col("path").is_in(list(changed))).with_columns(
+            records=pl.col("path").replace_strict(per_file, return_dtype=pl.Int32)
+        )
     )
     everything = with_known(pl.concat(index) if index else record_batch([]).select(INDEX_COLUMNS), known)
+    everything = without_changed_files(everything, changed, skipped)
+    for file in skipped:
+        context.log.warning(f"skipped {file.path}: {file.reason}")
     statuses = record_statuses(everything)
     staged(settings, STATUSES).reset().write(statuses)
     by_status = dict(statuses.group_by("status").len().iter_rows())
@@ -235,6 +275,10 @@ def canonical_studies(
             "records_unchanged_not_parsed": by_status.get("unchanged", 0),
             "formats": MetadataValue.json(dict(formats.fill_null("unrecognised").iter_rows())),
             "rejections": preview(rejected.select("source_uri", "rejection_reason"), rows=20, width=120),
+            "files_skipped": len(skipped),
+            "skipped_files": MetadataValue.json(
+                [{"path": f.path, "reason": f.reason} for f in skipped[:100]]
+            ),
             "seconds": round(time.perf_counter() - started, 3),
             "peak_rss_mb": peak_rss_mb(),
             "peak_rss_mb_largest_worker": peak_worker_rss_mb(),

@@ -296,7 +296,7 @@ def with_known(index: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
 
 
 def record_statuses(index: pl.DataFrame) -> pl.DataFrame:
-    """``record_id`` → ``accepted``, ``unchanged``, ``rejected`` (with a reason) or ``superseded``.
+    """``record_id`` → ``accepted``, ``unchanged``, ``rejected`` (with its ``reason``) or ``superseded``.
 
     Of several records of one study, the one with the latest ``lastUpdatePostDate`` wins, then
     the smallest hash, then the smallest source URI: deterministic whatever the reading order.
@@ -317,6 +317,7 @@ def record_statuses(index: pl.DataFrame) -> pl.DataFrame:
         .when(winner)
         .then(pl.lit("accepted"))
         .otherwise(pl.lit("superseded")),
+        reason=pl.col("rejection_reason"),
     )
 
 

@@ -1,18 +1,33 @@
-"""Named points at which a test makes a run die as ``kill -9`` would: ``TRIALS_DIE_AT=<point>``.
+"""Named points at which a test makes a run die as ``kill -9`` would, or wait while it changes the world.
 
-Crash tests need to kill a run at a known moment (workers busy, schema half applied, commit
-pending) without sleeping and hoping; the points cost one environment lookup each.
+Crash and race tests need a run stopped at a known moment (workers busy, schema half applied,
+commit pending, files listed but not yet read) without sleeping and hoping:
+
+- ``TRIALS_DIE_AT=<point>``: SIGKILL this process there.
+- ``TRIALS_PAUSE_AT=<point>`` with ``TRIALS_PAUSE_FILE=<path>``: create the file there and wait
+  (at most ``PAUSE_LIMIT`` seconds) until the test deletes it.
+
+Each point costs an environment lookup.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
+from pathlib import Path
 
-POINTS = ("parsed-batch", "load:ddl", "load:commit")
+POINTS = ("listed", "parsed-batch", "load:ddl", "load:commit")
+PAUSE_LIMIT = 60.0
 
 
-def die_at(point: str) -> None:
-    """SIGKILL this process if ``TRIALS_DIE_AT`` names ``point``."""
+def fault_point(point: str) -> None:
+    """Die or pause here if the environment names ``point``."""
     if os.environ.get("TRIALS_DIE_AT") == point:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("TRIALS_PAUSE_AT") == point:
+        marker = Path(os.environ["TRIALS_PAUSE_FILE"])
+        marker.touch()
+        deadline = time.monotonic() + PAUSE_LIMIT
+        while marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)

@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from pipelines.canonical import KNOWN_COLUMNS
-from pipelines.faults import die_at
+from pipelines.faults import fault_point
 from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH, VIEWS_PATH
 from pipelines.transform.star import SITE_TABLE
@@ -175,7 +175,7 @@ def load_tables(
     conn.execute("BEGIN TRANSACTION")
     try:
         apply_ddl(conn)
-        die_at("load:ddl")
+        fault_point("load:ddl")
         conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE load_plan AS
@@ -218,7 +218,7 @@ def load_tables(
             f" $run_id AS run_id FROM {parts(files)}",
             {"version": PIPELINE_VERSION, "run_id": run.run_id},
         )
-        die_at("load:commit")
+        fault_point("load:commit")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -304,8 +304,8 @@ def _record_run(
     conn.execute(
         f"""
         INSERT INTO meta_rejection BY NAME
-        SELECT $run_id AS run_id, source_uri, source_format, rejection_reason AS reason, excerpt
-        FROM {parts(records)} JOIN {parts(statuses)} USING (record_id) WHERE status = 'rejected'
+        SELECT $run_id AS run_id, r.source_uri, r.source_format, s.reason, r.excerpt
+        FROM {parts(records)} r JOIN {parts(statuses)} s USING (record_id) WHERE s.status = 'rejected'
         UNION ALL BY NAME
         SELECT $run_id AS run_id, r.source_uri, r.source_format,
                'breaks the contract: ' || q.reason AS reason,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import duckdb
 import orjson
+import pytest
 
 from tests.conftest import API_V2_SAMPLES, FIXTURES, run_ingest
 
@@ -176,3 +179,59 @@ def test_a_reloaded_study_replaces_its_data_issues(tmp_path: Path) -> None:
     shutil.rmtree(landing)
     assert run_ingest([_land(landing, studies)], db, tmp_path / "staging").success
     assert _query(db, "SELECT count(*) FROM meta_data_issue") == [(0,)]
+
+
+def test_files_that_change_under_a_run_are_skipped_and_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run pauses once its files are listed (``TRIALS_PAUSE_AT=listed``); one file is deleted and
+    one rewritten meanwhile. Both are skipped with their reason, the rest loads, the next run reads them."""
+    studies = _studies()
+    landing = tmp_path / "landing"
+    _land(landing / "kept", studies[:3])
+    vanishing = _land(landing / "vanishing", studies[3:5]) / "studies.ndjson"
+    rewritten = _land(landing / "rewritten", studies[5:]) / "studies.ndjson"
+    marker = tmp_path / "paused"
+    monkeypatch.setenv("TRIALS_PAUSE_AT", "listed")
+    monkeypatch.setenv("TRIALS_PAUSE_FILE", str(marker))
+    db = tmp_path / "w.duckdb"
+    results: list = []
+    run = threading.Thread(target=lambda: results.append(run_ingest([landing], db, tmp_path / "staging")))
+    run.start()
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    vanishing.unlink()
+    rewritten.write_bytes(rewritten.read_bytes() + b"\n")
+    marker.unlink()
+    run.join(timeout=120)
+    [result] = results
+    assert result.success
+    [parsed] = result.asset_materializations_for_node("canonical_studies")
+    assert parsed.metadata["files_skipped"].value == 2
+    skipped = {entry["path"]: entry["reason"] for entry in parsed.metadata["skipped_files"].value}
+    assert skipped[str(vanishing)] == "vanished after it was listed"
+    assert skipped[str(rewritten)].startswith("changed after it was listed: size ")
+    assert _query(db, "SELECT count(*) FROM dim_study") == [(3,)]
+    assert _query(db, "SELECT count(*) FROM meta_landing_file") == [(1,)]
+
+    monkeypatch.delenv("TRIALS_PAUSE_AT")
+    assert run_ingest([landing], db, tmp_path / "staging").success
+    assert _query(db, "SELECT count(*) FROM dim_study") == [(3 + len(studies) - 5,)]
+
+
+def test_a_symlink_out_of_the_landing_zone_is_not_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    landing = _land(tmp_path / "landing", _studies()[:2])
+    (landing / "passwd").symlink_to(secret)
+    db = tmp_path / "w.duckdb"
+    result = run_ingest([landing], db, tmp_path / "staging")
+    assert result.success
+    [parsed] = result.asset_materializations_for_node("canonical_studies")
+    assert parsed.metadata["skipped_files"].value == [
+        {"path": str(landing / "passwd"), "reason": f"symlink leaves the landing zone: -> {secret}"}
+    ]
+    assert _query(db, "SELECT records_read, records_new, records_rejected FROM meta_load_run") == [(2, 2, 0)]
+    assert _query(db, "SELECT count(*) FROM meta_rejection WHERE excerpt LIKE '%root:%'") == [(0,)]
