@@ -82,6 +82,17 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "w.duckdb"
 
 
+CORPUS = FIXTURES / "corpus" / "studies.ndjson.gz"  # 400 real registry studies (see its README)
+
+
+@pytest.fixture(scope="session")
+def corpus_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 400-study corpus loaded once per test process (read-only use, or copy it)."""
+    root = tmp_path_factory.mktemp("corpus_warehouse")
+    assert run_ingest([CORPUS], root / "w.duckdb", root / "staging").success
+    return root / "w.duckdb"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (for a webserver under test)."""
     with socket.socket() as sock:

@@ -17,9 +17,8 @@ import duckdb
 import orjson
 import pytest
 
-from tests.conftest import API_V2_SAMPLES, FIXTURES, run_ingest
+from tests.conftest import API_V2_SAMPLES, CORPUS, run_ingest
 
-CORPUS = FIXTURES / "corpus" / "studies.ndjson.gz"
 COUNTS = "records_read, records_new, records_rejected, records_superseded"
 
 
@@ -46,15 +45,18 @@ def _design(study: dict) -> dict:
     return study["protocolSection"]["designModule"]
 
 
-def test_the_real_corpus_loads_every_study(tmp_path: Path) -> None:
+def test_the_real_corpus_loads_every_study(corpus_warehouse: Path) -> None:
     """400 real registry studies; a real zero dose and a '10 000 U/m²' dose once blocked all of them."""
-    db = tmp_path / "w.duckdb"
-    assert run_ingest([CORPUS], db, tmp_path / "staging").success
+    db = corpus_warehouse
     assert _query(db, f"SELECT {COUNTS} FROM meta_load_run") == [(400, 400, 0, 0)]
     assert _query(db, "SELECT count(*) FROM dim_study") == [(400,)]
     with gzip.open(CORPUS) as lines:
         nct_ids = {_nct_id(orjson.loads(line)) for line in lines}
     assert {nct_id for (nct_id,) in _query(db, "SELECT nct_id FROM dim_study")} == nct_ids
+    assert (
+        _query(db, "SELECT dose_value, dose_unit, raw_text FROM fact_dose WHERE nct_id = 'NCT03156790'")
+        == [(10000.0, "U/m²", "10 000 U/m²")] * 2
+    )
 
 
 def test_a_count_beyond_32_bits_loads_as_written(tmp_path: Path) -> None:
@@ -195,17 +197,19 @@ def test_files_that_change_under_a_run_are_skipped_and_read_again(
     monkeypatch.setenv("TRIALS_PAUSE_AT", "listed")
     monkeypatch.setenv("TRIALS_PAUSE_FILE", str(marker))
     db = tmp_path / "w.duckdb"
-    results: list = []
-    run = threading.Thread(target=lambda: results.append(run_ingest([landing], db, tmp_path / "staging")))
-    run.start()
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    vanishing.unlink()
-    rewritten.write_bytes(rewritten.read_bytes() + b"\n")
-    marker.unlink()
-    run.join(timeout=120)
-    [result] = results
+
+    def meanwhile() -> None:  # while the run waits at the pause point
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        vanishing.unlink()
+        rewritten.write_bytes(rewritten.read_bytes() + b"\n")
+        marker.unlink()
+
+    changer = threading.Thread(target=meanwhile)
+    changer.start()
+    result = run_ingest([landing], db, tmp_path / "staging")
+    changer.join(timeout=60)
     assert result.success
     [parsed] = result.asset_materializations_for_node("canonical_studies")
     assert parsed.metadata["files_skipped"].value == 2
