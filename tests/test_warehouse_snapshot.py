@@ -47,7 +47,7 @@ def table_digests(database: Path) -> dict[str, dict[str, object]]:
                 if name not in VOLATILE
             ]
             selected = ", ".join(
-                f"regexp_replace({name}::VARCHAR, '^.*/(landing|junk)/', '') AS {name}"
+                f"regexp_replace({name}::VARCHAR, '^.*/(landing/|junk/|fixtures/)', '') AS {name}"
                 if name in ("source_uri", "path")
                 else name
                 for name in columns
