@@ -93,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for index.html and the PNG charts (default: reports/ beside the DuckDB file)",
     )
 
+    ddl = commands.add_parser(
+        "ddl", help="write sql/ddl/warehouse.sql, the views' comments and docs/dictionary.md from schemas/"
+    )
+    ddl.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a file differs from the definitions"
+    )
+
     args = parser.parse_args(argv)
     try:
         if args.command == "ingest":
@@ -111,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             return list_queries()
         if args.command == "report":
             return run_report(args.db, args.out or reports_beside(args.db))
+        if args.command == "ddl":
+            return run_ddl(args.check)
         if args.named:
             return run_sql(find_query(args.named).sql, args.db, args.format)
         return run_sql(args.query or args.file.read_text(), args.db, args.format)
@@ -136,6 +145,21 @@ def run_report(db: Path, out: Path) -> int:
 
     report = build_report(db, out)
     print(f"report: {report.html_path} ({len(report.charts)} charts)")
+    return 0
+
+
+def run_ddl(check: bool) -> int:
+    """Make the generated files from the table definitions (schemas/), or only say which are stale."""
+    from pipelines.settings import DDL_PATH, PROJECT_ROOT, VIEWS_PATH
+    from schemas.generated import Files, stale, write
+
+    files = Files(DDL_PATH, VIEWS_PATH, PROJECT_ROOT / "docs" / "dictionary.md")
+    paths = stale(files) if check else write(files)
+    names = ", ".join(str(path.relative_to(PROJECT_ROOT)) for path in paths)
+    if check and paths:
+        print(f"trials: stale, run `trials ddl`: {names}", file=sys.stderr)
+        return 1
+    print(f"written: {names}" if paths and not check else "up to date")
     return 0
 
 

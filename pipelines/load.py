@@ -29,21 +29,10 @@ from pipelines.faults import fault_point
 from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH, VIEWS_PATH
 from pipelines.transform.star import SITE_TABLE
+from schemas.load_tables import TRACKED
 
 # The study attributes whose changes dim_study_history keeps (a version per change).
-HISTORY_ATTRIBUTES = (
-    "overall_status",
-    "enrollment_count",
-    "enrollment_type",
-    "phase",
-    "start_date",
-    "start_date_type",
-    "primary_completion_date",
-    "primary_completion_date_type",
-    "completion_date",
-    "completion_date_type",
-    "why_stopped",
-)
+HISTORY_ATTRIBUTES = tuple(TRACKED)
 WRITE = "nct_id IN (SELECT nct_id FROM load_plan WHERE action IN ('new', 'changed'))"
 
 

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 import polars as pl
 from dagster import MetadataValue, TableColumn, TableSchema
 
-from pipelines.settings import DDL_PATH
-
-_COMMENT = re.compile(r"COMMENT ON (TABLE|COLUMN) ([\w.]+) IS '((?:[^']|'')*)';")
+from schemas.tables import TABLES
 
 
 @cache
 def ddl_comments() -> dict[str, str]:
-    """``table`` and ``table.column`` → the comment the DDL gives it (one source of documentation)."""
-    text = DDL_PATH.read_text()
-    return {name: comment.replace("''", "'") for _, name, comment in _COMMENT.findall(text)}
+    """``table`` and ``table.column`` → its description: the comment the generated DDL gives it, read from
+    the definitions it is generated from (schemas/)."""
+    return {
+        **{name: table.description for name, table in TABLES.items()},
+        **{f"{name}.{c.name}": c.description for name, table in TABLES.items() for c in table.columns},
+    }
 
 
 def column_schema(table: str, frame: pl.DataFrame) -> TableSchema:

@@ -21,9 +21,9 @@ import polars as pl
 import vl_convert
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from pipelines.metadata import ddl_comments
 from pipelines.report_charts import CHARTS, CONFIG, ChartSpec
 from pipelines.resources import TrialsSettings, WarehouseResource
+from schemas.tables import column
 
 INDEX = "index.html"
 RECENT_RUNS = 10
@@ -131,8 +131,7 @@ def read_snapshot(database: Path) -> Snapshot:
         countries, rejections, load_runs, null_rates = (
             conn.sql(sql).pl() for sql in (COUNTRIES_SQL, REJECTIONS_SQL, LOAD_RUNS_SQL, null_rates_sql())
         )
-    comments = ddl_comments()
-    meaning = [comments.get(f"{t}.{c}") for t, c in null_rates.select("table", "column").iter_rows()]
+    meaning = [column(t, c).description for t, c in null_rates.select("table", "column").iter_rows()]
     return Snapshot(
         database=database.resolve(),
         built_at=built_at,
