@@ -38,7 +38,7 @@ lint: install
 ui: install $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:$(UI_PORT)
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT)
 
-bench: install  ## the benchmark (not part of `make test`): ours vs DuckDB read_json vs dlt; BENCH_ARGS="--sizes 10000 100000"
+bench: install  ## the benchmark (not part of `make test`): ours vs DuckDB read_json vs dlt; BENCH_ARGS="--sizes 10000 50000 100000"
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean:

@@ -1,13 +1,14 @@
-"""The benchmark: our pipeline vs DuckDB's read_json vs dlt vs the classic parser, on the same files.
+"""The benchmark: our pipeline vs DuckDB's read_json vs dlt vs the classic and XML parsers, on the same files.
 
 For each size, every tool runs in a child process of its own (its wall time, CPU time and peak RSS
-are its own: ``bench.measure``) on corpora built once from the real samples (``bench.corpus``):
+are its own: ``bench.measure``) on corpora built once from real records (``bench.corpus``):
 
 - ``duckdb``: ``CREATE TABLE raw AS SELECT * FROM read_json(<ndjson>)`` into a fresh file — the floor;
 - ``ours``: ``trials ingest <corpus> --db <fresh file>``, the whole Dagster job, on each layout;
 - ``dlt``: a ``@dlt.resource`` of the decoded studies into a fresh DuckDB file, normalised by dlt
   (measured at most at ``--dlt-max-size`` studies; larger sizes are extrapolated from that rate);
-- ``classic``: ``classic_page.parse`` over as many classic pages, in one process.
+- ``classic``: ``classic_page.parse`` over as many classic pages, in one process;
+- ``xml``: ``legacy_xml.parse`` over as many legacy XML records, in one process.
 
 The table is printed as it goes; ratios, projections and targets follow, and everything is written
 to ``bench/results/<date>.json`` and ``.md`` (see bench/README.md).
@@ -38,7 +39,9 @@ from bench.measure import Measurement, measure
 from bench.report import Row
 from bench.workers import DLT_FILE_FORMATS
 
-TOOLS = ("duckdb", "ours", "dlt", "classic")
+TOOLS = ("duckdb", "ours", "dlt", "classic", "xml")
+# The tools that time a parser's loop in one process, and the layout each reads.
+PARSERS = {"classic": "classic", "xml": "xml"}
 OURS_LAYOUTS = ("zip", "ndjson")
 RESULTS = corpus.ROOT / "bench" / "results"
 TRIALS = Path(sys.executable).parent / "trials"
@@ -134,7 +137,7 @@ class Bench:
             loaded = facts["dim_study"]
         else:
             facts = _last_json_line(result.stdout)
-            loaded = facts["pages"] - facts["rejected"] if tool == "classic" else facts["rows"]
+            loaded = facts["records"] - facts["rejected"] if tool in PARSERS else facts["rows"]
         return facts, None if loaded == size else f"loaded {loaded} of {size}"
 
     def extrapolated_dlt(self, size: int) -> Row:
@@ -188,11 +191,11 @@ def _tail(text: str, lines: int = 5) -> str:
 
 
 def plan(tools: list[str], layouts: list[str]) -> list[tuple[str, str]]:
-    """(tool, layout) pairs in a fixed order: the floor first, then ours on each layout, dlt, classic."""
+    """(tool, layout) pairs in a fixed order: the floor first, then ours on each layout, dlt, the parsers."""
     pairs = {
         "duckdb": [("duckdb", "ndjson")],
         "dlt": [("dlt", "ndjson")],
-        "classic": [("classic", "classic")],
+        **{parser: [(parser, layout)] for parser, layout in PARSERS.items()},
     }
     pairs["ours"] = [("ours", layout) for layout in layouts]
     return [pair for tool in TOOLS if tool in tools for pair in pairs[tool]]
@@ -242,7 +245,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=list(OURS_LAYOUTS),
         help="the corpus layouts ours is measured on (DuckDB and dlt read the NDJSON)",
     )
-    parser.add_argument("--samples", type=Path, default=corpus.SAMPLES, help="folder of API v2 study JSON")
+    parser.add_argument(
+        "--samples",
+        type=Path,
+        default=corpus.SAMPLES,
+        help="the API v2 studies to copy: an NDJSON file (.gz: gzipped) or a folder of *.json",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results files")
     parser.add_argument("--corpora", type=Path, default=corpus.CORPORA, help="corpus cache folder")
     parser.add_argument(
