@@ -181,11 +181,16 @@ CONTACT_DETAILS = ("phone", "phoneExt", "email")
 
 
 def redact_contact_details(study: dict[str, Any]) -> None:
-    """Drop phone numbers and e-mails of central and site contacts, in place (names and roles stay)."""
+    """Drop phone numbers and e-mails of central, site and results contacts, in place (names, titles,
+    organisations and roles stay). The canonical record is also what ``raw_study_record`` keeps, so
+    nothing of them reaches any table."""
     module = study.get("protocolSection", {}).get("contactsLocationsModule") or {}
     contacts = [*module.get("centralContacts", [])]
     for location in module.get("locations", []):
         contacts.extend(location.get("contacts", []))
+    more_info = (study.get("resultsSection") or {}).get("moreInfoModule") or {}
+    if more_info.get("pointOfContact"):
+        contacts.append(more_info["pointOfContact"])
     for contact in contacts:
         for key in CONTACT_DETAILS:
             contact.pop(key, None)
