@@ -66,6 +66,7 @@ REGISTRY = "registry_pages"
 RECORDS = "canonical_studies"
 STATUSES = "record_status"
 FILES = "landing_files"
+SKIPPED = "skipped_files"
 
 
 def batched(items: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
@@ -258,6 +259,9 @@ def canonical_studies(
     everything = without_changed_files(everything, changed, skipped)
     for file in skipped:
         context.log.warning(f"skipped {file.path}: {file.reason}")
+    staged(settings, SKIPPED).reset().write(
+        pl.DataFrame([(f.path, f.reason) for f in skipped], schema=["path", "reason"], orient="row")
+    )
     statuses = record_statuses(everything)
     staged(settings, STATUSES).reset().write(statuses)
     by_status = dict(statuses.group_by("status").len().iter_rows())
@@ -480,6 +484,7 @@ def trials_duckdb(
             staged(settings, FILES).folder,
             staged(settings, QUARANTINE).folder,
             staged(settings, DATA_ISSUES).folder,
+            staged(settings, SKIPPED).folder,
         )
         violations = {
             rule: [row[0] for row in conn.execute(sql + " LIMIT 20").fetchall()]

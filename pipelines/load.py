@@ -152,14 +152,15 @@ def load_tables(
     files: Path,
     quarantine: Path,
     issues: Path,
+    skipped: Path,
 ) -> LoadCounts:
     """Apply the staged tables (folders of Parquet parts) to the warehouse; returns the counts.
 
     ``files`` are the landing files the run read (``LANDING_FILE_COLUMNS``), remembered so that
     a later run can skip them while they stay as they are. ``quarantine`` holds the studies a
     contract kept out (``validate.QUARANTINE_SCHEMA``), recorded as rejections; ``issues`` the
-    written studies' data issues. The DDL is applied inside the transaction too, so a first load
-    killed half-way leaves no half-made schema.
+    written studies' data issues; ``skipped`` the landing paths the run did not read. The DDL is
+    applied inside the transaction too, so a first load killed half-way leaves no half-made schema.
     """
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -206,6 +207,11 @@ def load_tables(
             f"INSERT OR REPLACE INTO meta_landing_file BY NAME SELECT *, $version AS pipeline_version,"
             f" $run_id AS run_id FROM {parts(files)}",
             {"version": PIPELINE_VERSION, "run_id": run.run_id},
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO meta_skipped_file BY NAME"
+            f" SELECT $run_id AS run_id, * FROM {parts(skipped)}",
+            {"run_id": run.run_id},
         )
         fault_point("load:commit")
         conn.execute("COMMIT")

@@ -187,6 +187,19 @@ META_DATA_ISSUE = Table(
     Load.REPLACE_BY_STUDY,
 )
 
+META_SKIPPED_FILE = Table(
+    "meta_skipped_file",
+    "Paths of the landing zone a run did not read, and why: a symlink that leaves the landing zone, a file "
+    "that vanished or changed between listing and reading (read again by the next run), a special file.",
+    (
+        Column("run_id", pl.String, "Run (meta_load_run.run_id)."),
+        Column("path", pl.String, "The path as the landing zone lists it."),
+        Column("reason", pl.String, "Why it was not read."),
+    ),
+    Load.BOOKKEEPING,
+    key=("run_id", "path"),
+)
+
 META_SCHEMA = Table(
     "meta_schema",
     "Each version of this DDL and the views applied to the warehouse: a load skips applying a version the "
@@ -209,6 +222,7 @@ LOAD_TABLES = (
     META_LANDING_FILE,
     META_REJECTION,
     META_DATA_ISSUE,
+    META_SKIPPED_FILE,
     META_SCHEMA,
 )
 

@@ -218,6 +218,7 @@ def test_files_that_change_under_a_run_are_skipped_and_read_again(
     assert skipped[str(rewritten)].startswith("changed after it was listed: size ")
     assert _query(db, "SELECT count(*) FROM dim_study") == [(3,)]
     assert _query(db, "SELECT count(*) FROM meta_landing_file") == [(1,)]
+    assert dict(_query(db, "SELECT path, reason FROM meta_skipped_file")) == skipped
 
     monkeypatch.delenv("TRIALS_PAUSE_AT")
     assert run_ingest([landing], db, tmp_path / "staging").success
@@ -239,3 +240,4 @@ def test_a_symlink_out_of_the_landing_zone_is_not_followed(tmp_path: Path) -> No
     ]
     assert _query(db, "SELECT records_read, records_new, records_rejected FROM meta_load_run") == [(2, 2, 0)]
     assert _query(db, "SELECT count(*) FROM meta_rejection WHERE excerpt LIKE '%root:%'") == [(0,)]
+    assert _query(db, "SELECT path FROM meta_skipped_file") == [(str(landing / "passwd"),)]

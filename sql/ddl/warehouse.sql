@@ -773,3 +773,14 @@ CREATE TABLE IF NOT EXISTS meta_schema (
 COMMENT ON TABLE meta_schema IS 'Each version of this DDL and the views applied to the warehouse: a load skips applying a version the warehouse already has.';
 COMMENT ON COLUMN meta_schema.ddl_digest IS 'BLAKE2b digest of sql/ddl/warehouse.sql and sql/ddl/views.sql as applied.';
 COMMENT ON COLUMN meta_schema.applied_at IS 'When that version was first applied.';
+
+CREATE TABLE IF NOT EXISTS meta_skipped_file (
+    run_id VARCHAR,
+    path VARCHAR,
+    reason VARCHAR,
+    PRIMARY KEY (run_id, path)
+);
+COMMENT ON TABLE meta_skipped_file IS 'Paths of the landing zone a run did not read, and why: a symlink that leaves the landing zone, a file that vanished or changed between listing and reading (read again by the next run), a special file.';
+COMMENT ON COLUMN meta_skipped_file.run_id IS 'Run (meta_load_run.run_id).';
+COMMENT ON COLUMN meta_skipped_file.path IS 'The path as the landing zone lists it.';
+COMMENT ON COLUMN meta_skipped_file.reason IS 'Why it was not read.';
