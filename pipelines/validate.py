@@ -22,8 +22,9 @@ import pandera.polars as pa
 import polars as pl
 from pandera.config import ValidationDepth, config_context
 
+from pipelines.transform.mapping import date_sources
 from pipelines.transform.paths import NCT_ID, at
-from pipelines.transform.star import DATE_SOURCES, SITE_TABLE, build_tables
+from pipelines.transform.star import SITE_TABLE, build_tables
 from pipelines.transform.values import date_value
 from schemas.star import MODELS, foreign_key_failures, vocabularies
 
@@ -216,7 +217,7 @@ def unreadable_dates(records: pl.DataFrame) -> pl.DataFrame:
             pl.lit(UNREADABLE_DATE).alias("issue"),
             "value",
         )
-        for column, path in DATE_SOURCES.items()
+        for column, path in date_sources("dim_study").items()
     ]
     return pl.concat(found)
 

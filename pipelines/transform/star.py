@@ -1,7 +1,10 @@
-"""Canonical records → star-schema tables, one declarative expression list per table.
+"""Canonical records → star-schema tables.
 
-Each table is the accepted studies' ``study`` struct (``STUDY_DTYPE``) read through a list of
-``source path → column`` expressions, in the spirit of AACT's mapping tables. Child tables
+A table whose columns are read as they stand (a row per study, or per item of one list) is built
+from its definition's source paths (``transform/mapping.py``): only what is computed is named here.
+Tables built from several lists or by computation (outcomes of every kind, sponsors, contacts,
+sites and their de-duplication, the arm–intervention bridge, criteria splitting, the results
+tables, the free-text readers) are functions, each named for what it computes. Child tables
 explode one list per study; ``explode`` drops empty lists, which is what a child table wants
 (no rows), while ``dim_study`` never explodes, so a study without sites or outcomes still loads.
 """
@@ -17,122 +20,19 @@ import pycountry
 from pipelines.transform import results
 from pipelines.transform.criteria import split_criteria
 from pipelines.transform.extracted import DERIVED_TABLES, derive
+from pipelines.transform.mapping import item_table, study_table
 from pipelines.transform.paths import ITEM, NCT_ID, at, explode_items, exploded, p, tagged_lists
-from pipelines.transform.values import age_years, date_precision, date_value, joined
+from pipelines.transform.values import age_years
 
 SITE_TABLE = "dim_site"  # shared by studies: the one table without nct_id
-_STATUS = "protocolSection.statusModule."
-# dim_study's dates and the registry text each is read from (a text that is no date is a data issue).
-DATE_SOURCES: dict[str, str] = {
-    "start_date": _STATUS + "startDateStruct.date",
-    "primary_completion_date": _STATUS + "primaryCompletionDateStruct.date",
-    "completion_date": _STATUS + "completionDateStruct.date",
-    "first_submitted_date": _STATUS + "studyFirstSubmitDate",
-    "first_posted_date": _STATUS + "studyFirstPostDateStruct.date",
-    "last_update_submitted_date": _STATUS + "lastUpdateSubmitDate",
-    "last_update_posted_date": _STATUS + "lastUpdatePostDateStruct.date",
-    "results_first_posted_date": _STATUS + "resultsFirstPostDateStruct.date",
-    "status_verified_date": _STATUS + "statusVerifiedDate",
-}
-
-
-def _date(column: str) -> pl.Expr:
-    return date_value(at(DATE_SOURCES[column])).alias(column)
-
-
-def _date_columns(name: str) -> list[pl.Expr]:
-    """A date with the precision the source gave and its type (``ACTUAL``/``ESTIMATED``)."""
-    text = at(DATE_SOURCES[f"{name}_date"])
-    return [
-        _date(f"{name}_date"),
-        date_precision(text).alias(f"{name}_date_precision"),
-        at(DATE_SOURCES[f"{name}_date"].removesuffix(".date") + ".type").alias(f"{name}_date_type"),
-    ]
-
-
-DIM_STUDY: list[pl.Expr] = [
-    NCT_ID,
-    p("identificationModule.briefTitle").alias("brief_title"),
-    p("identificationModule.officialTitle").alias("official_title"),
-    p("identificationModule.acronym").alias("acronym"),
-    p("identificationModule.orgStudyIdInfo.id").alias("org_study_id"),
-    p("identificationModule.organization.fullName").alias("organization_name"),
-    p("statusModule.overallStatus").alias("overall_status"),
-    p("statusModule.lastKnownStatus").alias("last_known_status"),
-    p("statusModule.whyStopped").alias("why_stopped"),
-    p("designModule.studyType").alias("study_type"),
-    p("designModule.patientRegistry").alias("is_patient_registry"),
-    joined(p("designModule.phases")).alias("phase"),
-    p("designModule.enrollmentInfo.count").alias("enrollment_count"),
-    p("designModule.enrollmentInfo.type").alias("enrollment_type"),
-    p("designModule.designInfo.allocation").alias("allocation"),
-    p("designModule.designInfo.interventionModel").alias("intervention_model"),
-    p("designModule.designInfo.interventionModelDescription").alias("intervention_model_description"),
-    p("designModule.designInfo.observationalModel").alias("observational_model"),
-    p("designModule.designInfo.timePerspective").alias("time_perspective"),
-    p("designModule.designInfo.maskingInfo.masking").alias("masking"),
-    joined(p("designModule.designInfo.maskingInfo.whoMasked")).alias("who_masked"),
-    p("designModule.designInfo.maskingInfo.maskingDescription").alias("masking_description"),
-    p("designModule.designInfo.primaryPurpose").alias("primary_purpose"),
-    *_date_columns("start"),
-    *_date_columns("primary_completion"),
-    *_date_columns("completion"),
-    _date("first_submitted_date"),
-    *_date_columns("first_posted"),
-    _date("last_update_submitted_date"),
-    *_date_columns("last_update_posted"),
-    *_date_columns("results_first_posted"),
-    _date("status_verified_date"),
-    date_precision(at(DATE_SOURCES["status_verified_date"])).alias("status_verified_date_precision"),
-    age_years(p("eligibilityModule.minimumAge")).alias("minimum_age_years"),
-    age_years(p("eligibilityModule.maximumAge")).alias("maximum_age_years"),
-    p("eligibilityModule.minimumAge").alias("minimum_age_raw"),
-    p("eligibilityModule.maximumAge").alias("maximum_age_raw"),
-    p("eligibilityModule.sex").alias("sex"),
-    joined(p("eligibilityModule.stdAges")).alias("std_ages"),
-    p("eligibilityModule.healthyVolunteers").alias("accepts_healthy_volunteers"),
-    p("sponsorCollaboratorsModule.leadSponsor.name").alias("lead_sponsor_name"),
-    p("sponsorCollaboratorsModule.leadSponsor.class").alias("lead_sponsor_class"),
-    p("sponsorCollaboratorsModule.responsibleParty.type").alias("responsible_party_type"),
-    pl.coalesce(
-        p("sponsorCollaboratorsModule.responsibleParty.investigatorFullName"),
-        at("extras.responsiblePartyName"),
-    ).alias("responsible_party_name"),
-    p("oversightModule.oversightHasDmc").alias("has_dmc"),
-    p("oversightModule.isFdaRegulatedDrug").alias("is_fda_regulated_drug"),
-    p("oversightModule.isFdaRegulatedDevice").alias("is_fda_regulated_device"),
-    at("hasResults").alias("has_results"),
-    at("extras.titleLine").alias("title_line_raw"),
-    at("extras.criteriaNestingInferred").fill_null(False).alias("is_criteria_nesting_inferred"),
-    pl.col("source_format"),
-    pl.col("source_uri"),
-    pl.col("record_hash"),
-]
-
-DIM_STUDY_DESCRIPTION: list[pl.Expr] = [
-    NCT_ID,
-    p("descriptionModule.briefSummary").alias("brief_summary"),
-    p("descriptionModule.detailedDescription").alias("detailed_description"),
-    p("eligibilityModule.eligibilityCriteria").alias("eligibility_criteria"),
-]
-
-RAW_STUDY_RECORD: list[pl.Expr] = [
-    NCT_ID,
-    pl.col("source_format"),
-    pl.col("source_uri"),
-    pl.col("record_hash"),
-    pl.col("raw_hash"),
-    pl.col("record_json"),
-]
-
-
-def _list_table(
-    path: str, columns: list[pl.Expr], ordinal: str = "ordinal"
-) -> Callable[[pl.DataFrame], pl.DataFrame]:
-    def build(studies: pl.DataFrame) -> pl.DataFrame:
-        return exploded(studies, path, ordinal).select("nct_id", ordinal, *columns)
-
-    return build
+DIM_STUDY = study_table(
+    "dim_study",
+    computed={
+        "minimum_age_years": age_years(p("eligibilityModule.minimumAge")),
+        "maximum_age_years": age_years(p("eligibilityModule.maximumAge")),
+        "is_criteria_nesting_inferred": at("extras.criteriaNestingInferred").fill_null(False),
+    },
+)
 
 
 def _outcomes(studies: pl.DataFrame) -> pl.DataFrame:
@@ -353,80 +253,36 @@ def _bridge_arm_intervention(studies: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _official_name_parts(full_name: pl.Expr) -> list[pl.Expr]:
+def _official_name_parts(full_name: pl.Expr) -> dict[str, pl.Expr]:
     """ "Julia Barbado, MD, PhD" → name "Julia Barbado", degrees "MD, PhD" (split at the first comma)."""
-    return [
-        full_name.str.extract(r"^([^,]*[^,\s])").alias("official_name"),
-        full_name.str.extract(r"^[^,]*,\s*(.+)$").alias("degrees"),
-    ]
+    return {
+        "official_name": full_name.str.extract(r"^([^,]*[^,\s])"),
+        "degrees": full_name.str.extract(r"^[^,]*,\s*(.+)$"),
+    }
 
 
 BUILDERS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
-    "dim_study": lambda studies: studies.select(DIM_STUDY),
-    "dim_study_description": lambda studies: studies.select(DIM_STUDY_DESCRIPTION),
+    "dim_study": DIM_STUDY,
+    "dim_study_description": study_table("dim_study_description"),
     "dim_site": _dim_site,
     "bridge_study_site": _bridge_study_site,
     "fact_outcome": _outcomes,
     "fact_eligibility": _eligibility,
-    "fact_condition": _list_table(
-        "protocolSection.conditionsModule.conditions", [ITEM.alias("condition_name")]
-    ),
-    "fact_keyword": _list_table("protocolSection.conditionsModule.keywords", [ITEM.alias("keyword")]),
-    "fact_arm": _list_table(
-        "protocolSection.armsInterventionsModule.armGroups",
-        [
-            at("label", ITEM).alias("arm_label"),
-            at("type", ITEM).alias("arm_type"),
-            at("description", ITEM).alias("description"),
-        ],
-        ordinal="arm_ordinal",
-    ),
-    "fact_intervention": _list_table(
-        "protocolSection.armsInterventionsModule.interventions",
-        [
-            at("type", ITEM).alias("intervention_type"),
-            at("name", ITEM).alias("intervention_name"),
-            at("description", ITEM).alias("description"),
-            at("otherNames", ITEM).alias("other_names"),
-        ],
-        ordinal="intervention_ordinal",
-    ),
+    "fact_condition": item_table("fact_condition"),
+    "fact_keyword": item_table("fact_keyword"),
+    "fact_arm": item_table("fact_arm"),
+    "fact_intervention": item_table("fact_intervention"),
     "bridge_arm_intervention": _bridge_arm_intervention,
-    "fact_official": _list_table(
-        "protocolSection.contactsLocationsModule.overallOfficials",
-        [
-            at("role", ITEM).alias("role"),
-            at("name", ITEM).alias("full_name"),
-            *_official_name_parts(at("name", ITEM)),
-            at("affiliation", ITEM).alias("affiliation"),
-        ],
-    ),
-    "fact_secondary_id": _list_table(
-        "protocolSection.identificationModule.secondaryIdInfos",
-        [
-            at("id", ITEM).alias("secondary_id"),
-            at("type", ITEM).alias("id_type"),
-            at("domain", ITEM).alias("domain"),
-            at("link", ITEM).alias("link"),
-        ],
-    ),
-    "fact_unlabelled_term": _list_table("extras.unlabelledTermLines", [ITEM.alias("term_line")]),
-    "fact_other_field": _list_table(
-        "extras.otherFields", [at("label", ITEM).alias("label"), at("value", ITEM).alias("value")]
-    ),
+    "fact_official": item_table("fact_official", computed=_official_name_parts(at("name", ITEM))),
+    "fact_secondary_id": item_table("fact_secondary_id"),
+    "fact_unlabelled_term": item_table("fact_unlabelled_term"),
+    "fact_other_field": item_table("fact_other_field"),
     "fact_sponsor": _sponsors,
     "fact_contact": _contacts,
     "fact_mesh_term": _mesh_terms,
-    "fact_reference": _list_table(
-        "protocolSection.referencesModule.references",
-        [
-            at("pmid", ITEM).alias("pmid"),
-            at("type", ITEM).alias("reference_type"),
-            at("citation", ITEM).alias("citation"),
-        ],
-    ),
+    "fact_reference": item_table("fact_reference"),
     **results.TABLES,
-    "raw_study_record": lambda studies: studies.select(RAW_STUDY_RECORD),
+    "raw_study_record": study_table("raw_study_record"),
 }
 
 
