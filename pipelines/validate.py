@@ -51,6 +51,7 @@ QUARANTINE_SCHEMA = {
     **{name: dtype for name, dtype in FAILURE_SCHEMA.items() if name != "nct_id"},
 }
 REASON_CHARACTERS = 1000
+RAISING_LIMIT = 10  # records a batch may quarantine because a transform raises on them
 NEW_VOCABULARY = "value outside the known vocabulary"
 UNREADABLE_DATE = "not a date"
 
@@ -112,27 +113,39 @@ def per_study(failures: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
 
 
 def _build_isolating(records: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """``build_tables`` on ``records``; if it raises, the records that make it raise, found by halving."""
+    """``build_tables`` on ``records``; if it raises, the records that make it raise, found by halving.
+
+    Halving costs about log₂ n builds per raising record, so it stops past ``RAISING_LIMIT`` records:
+    a transform that raises on that many is broken, not fed a few bad records, and the error is
+    raised as it is (the run fails).
+    """
     try:
         return build_tables(records), pl.DataFrame(schema=FAILURE_SCHEMA)
-    except Exception:
-        broken = _raising(records)
+    except Exception as error:
+        broken = _raising(records, [RAISING_LIMIT])
+        if broken is None:
+            raise error from None
     return build_tables(records.join(broken.select("nct_id"), on="nct_id", how="anti")), broken
 
 
-def _raising(records: pl.DataFrame) -> pl.DataFrame:
-    """The records on which ``build_tables`` raises, each with the exception (log₂ n builds per record)."""
+def _raising(records: pl.DataFrame, budget: list[int]) -> pl.DataFrame | None:
+    """The records on which ``build_tables`` raises, each with the exception; None past the budget."""
     try:
         build_tables(records)
     except Exception as error:
         if records.height == 1:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None
             nct_id = records["nct_id"].item()
             message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
             return pl.DataFrame(
                 [(nct_id, None, None, "transform raised", message[:500])], schema=FAILURE_SCHEMA, orient="row"
             )
         half = records.height // 2
-        return pl.concat([_raising(records.head(half)), _raising(records.tail(records.height - half))])
+        first = _raising(records.head(half), budget)
+        second = None if first is None else _raising(records.tail(records.height - half), budget)
+        return None if second is None else pl.concat([first, second])
     return pl.DataFrame(schema=FAILURE_SCHEMA)
 
 
