@@ -28,8 +28,10 @@ from pipelines.canonical import KNOWN_COLUMNS
 from pipelines.faults import fault_point
 from pipelines.fingerprint import PIPELINE_VERSION
 from pipelines.settings import DDL_PATH, VIEWS_PATH
-from pipelines.transform.star import SITE_TABLE
 from schemas.load_tables import TRACKED
+from schemas.spec import Load, Table
+from schemas.star import RELATIONSHIPS
+from schemas.tables import TABLES as DEFINITIONS
 
 # The study attributes whose changes dim_study_history keeps (a version per change).
 HISTORY_ATTRIBUTES = tuple(TRACKED)
@@ -178,28 +180,17 @@ def load_tables(
             """,
             {"version": PIPELINE_VERSION},
         )
+        stamp = {"loaded_at": run.started_at, "pipeline_version": PIPELINE_VERSION}
         for name, folder in tables.items():
-            if name == SITE_TABLE:
-                conn.execute(
-                    f"INSERT OR REPLACE INTO {name} BY NAME "
-                    f"SELECT DISTINCT ON (site_id) * FROM {parts(folder)}"
-                    " ORDER BY site_id, latitude NULLS LAST"
-                )
-                continue
-            conn.execute(f"DELETE FROM {name} WHERE {WRITE}")
-            extra = ", $loaded_at AS loaded_at, $version AS pipeline_version" if name == "dim_study" else ""
-            conn.execute(
-                f"INSERT INTO {name} BY NAME SELECT *{extra} FROM {parts(folder)} WHERE {WRITE}",
-                {"loaded_at": run.started_at, "version": PIPELINE_VERSION} if extra else None,
-            )
+            _write(conn, DEFINITIONS[name], parts(folder), stamp)
         conn.execute(f"DELETE FROM meta_data_issue WHERE {WRITE}")
         conn.execute(
             f"INSERT INTO meta_data_issue BY NAME SELECT *, $run_id AS run_id FROM {parts(issues)}"
             f" WHERE {WRITE}",
             {"run_id": run.run_id},
         )
-        orphan_sites = "site_id NOT IN (SELECT site_id FROM bridge_study_site)"
-        conn.execute(f"DELETE FROM {SITE_TABLE} WHERE {orphan_sites}")
+        for name in tables:
+            _remove_unlisted(conn, DEFINITIONS[name])
         _update_history(conn, run)
         counts = _counts(conn, statuses, quarantine)
         _record_run(conn, run, counts, records, statuses, quarantine)
@@ -219,6 +210,45 @@ def load_tables(
         conn.execute("ROLLBACK")
         raise
     return counts
+
+
+def _write(conn: duckdb.DuckDBPyConnection, table: Table, staged: str, stamp: dict[str, object]) -> None:
+    """Write one staged table as its definition says (``Table.load``).
+
+    ``REPLACE_BY_STUDY``: the rows of the studies this load writes are deleted and inserted again,
+    with the columns the load adds (``Table.load_columns``, values from ``stamp``).
+    ``UPSERT_SHARED``: rows shared by studies are inserted or replaced by key; of several staged rows
+    of one key, ``Table.prefer`` decides which wins.
+    """
+    if table.load is Load.UPSERT_SHARED:
+        key = ", ".join(table.key)
+        order = ", ".join([key, *([table.prefer] if table.prefer else [])])
+        conn.execute(
+            f"INSERT OR REPLACE INTO {table.name} BY NAME"
+            f" SELECT DISTINCT ON ({key}) * FROM {staged} ORDER BY {order}"
+        )
+        return
+    if table.load is not Load.REPLACE_BY_STUDY:
+        raise ValueError(f"{table.name}: the load does not write {table.load} tables from staged data")
+    conn.execute(f"DELETE FROM {table.name} WHERE {WRITE}")
+    added = "".join(f", ${name} AS {name}" for name in table.load_columns)
+    conn.execute(
+        f"INSERT INTO {table.name} BY NAME SELECT *{added} FROM {staged} WHERE {WRITE}",
+        {name: stamp[name] for name in table.load_columns} or None,
+    )
+
+
+def _remove_unlisted(conn: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Remove the rows of a shared table that no row refers to any more (``RELATIONSHIPS``)."""
+    if table.load is not Load.UPSERT_SHARED:
+        return
+    key = ", ".join(table.key)
+    referring = " UNION ".join(
+        f"SELECT {', '.join(rel.columns)} FROM {rel.child}"
+        for rel in RELATIONSHIPS
+        if rel.parent == table.name
+    )
+    conn.execute(f"DELETE FROM {table.name} WHERE ({key}) NOT IN ({referring})")
 
 
 def _update_history(conn: duckdb.DuckDBPyConnection, run: LoadRun) -> None:

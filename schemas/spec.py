@@ -96,6 +96,8 @@ class Table:
     key: tuple[str, ...] = ()
     key_indexed: bool = True
     model: str | None = None
+    load_columns: tuple[str, ...] = ()  # written by the load itself, not staged
+    prefer: str | None = None  # UPSERT_SHARED: which of several staged rows of a key wins (ORDER BY)
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -143,6 +145,8 @@ def from_model(name: str, model: type[pa.DataFrameModel]) -> Table:
         key=unique_columns or tuple(schema.unique or ()),
         key_indexed=bool(unique_columns),
         model=model.__name__,
+        load_columns=tuple(column.name for column in options.get("load_columns", ())),
+        prefer=options.get("prefer"),
     )
 
 

@@ -532,7 +532,8 @@ class DimSite(pa.DataFrameModel):
             "One row per distinct site (facility + address). Sites hidden by their sponsor (no facility) "
             "share a row per city."
         )
-        metadata = {"load": Load.UPSERT_SHARED}
+        # several studies list a site: the row that has coordinates wins
+        metadata = {"load": Load.UPSERT_SHARED, "prefer": "latitude NULLS LAST"}
 
 
 class BridgeStudySite(pa.DataFrameModel):
