@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from pipelines.sources.dispatch import ParsedRecord
+from pipelines.sources.records import ParsedRecord
 
 S = pl.String
 B = pl.Boolean

@@ -5,26 +5,20 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pipelines.sources import api_v2_json, classic_page, legacy_xml
-from pipelines.sources.records import MAX_JSON_DEPTH_ENV, Limits, RawRecord, RecordRejected, to_utf8
+from pipelines.sources.records import (
+    MAX_JSON_DEPTH_ENV,
+    Limits,
+    ParsedRecord,
+    RawRecord,
+    RecordRejected,
+    to_utf8,
+)
 
 SNIFF_BYTES = 4096
 UTF8_CHECK_BYTES = 1 << 20  # UTF-8 is checked this many bytes at a time (no text copy of a big record)
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedRecord:
-    """A raw record's fate: its canonical study, or the reason it was rejected."""
-
-    source_uri: str
-    source_format: str | None
-    study: dict[str, Any] | None
-    rejection_reason: str | None
-    excerpt: str | None
-    raw_hash: str | None = None
 
 
 def source_digest(raw: RawRecord, keep_contact_details: bool) -> str:

@@ -14,6 +14,7 @@ import codecs
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,18 @@ class RawRecord:
     source_uri: str
     content: bytes
     rejection: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRecord:
+    """A raw record's fate: its canonical study, or the reason it was rejected."""
+
+    source_uri: str
+    source_format: str | None
+    study: dict[str, Any] | None
+    rejection_reason: str | None
+    excerpt: str | None
+    raw_hash: str | None = None
 
 
 class RecordRejected(ValueError):
