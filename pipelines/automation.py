@@ -26,7 +26,8 @@ ingest_job = define_asset_job(
 registry_job = define_asset_job(
     "registry_refresh_job",
     selection=AssetSelection.all(),
-    description="Fetch what changed in the live registry for the configured query, then ingest.",
+    description="Fetch what changed in the live registry for the configured query (RegistrySettings.query or "
+    "TRIALS_REGISTRY_QUERY; without one nothing is fetched), then ingest the landing zone.",
 )
 
 daily_refresh = ScheduleDefinition(
@@ -45,7 +46,9 @@ registry_refresh = ScheduleDefinition(
     cron_schedule="30 5 * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.STOPPED,
-    description="Every day at 05:30 UTC, fetch the studies updated since the last fetch and load them.",
+    description="Every day at 05:30 UTC, fetch the studies updated since the last fetch and load them. "
+    "Needs TRIALS_REGISTRY_QUERY (or RegistrySettings.query) and network access to the registry; without a "
+    "query it only re-ingests the landing zone.",
 )
 
 
@@ -62,7 +65,8 @@ def landing_state(settings: TrialsSettings) -> dict[str, list[int]]:
     job=ingest_job,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Launch an ingest when files in the landing zone are added or changed.",
+    description="Launch an ingest when files in the landing zone (TrialsSettings.landing_paths) are added "
+    "or changed; checks every 60 s once switched on.",
 )
 def landing_sensor(context: SensorEvaluationContext, settings: TrialsSettings) -> RunRequest | SkipReason:
     state = landing_state(settings)

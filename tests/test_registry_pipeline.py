@@ -115,3 +115,27 @@ def test_trials_fetch_command_lands_and_ingests(httpserver: HTTPServer, tmp_path
     assert f"landed {len(STUDIES)} studies in 3 page(s)" in done.stdout
     assert f"records: {len(STUDIES)} read: {len(STUDIES)} new" in done.stdout
     assert count(tmp_path / "t.duckdb", "SELECT count(*) FROM dim_study") == [(len(STUDIES),)]
+
+
+def test_without_a_query_the_registry_job_fetches_nothing_and_ingests_the_landing_zone(
+    tmp_path: Path,
+) -> None:
+    """ "Materialize all" with no registry query configured: no failure, nothing fetched, the rest runs."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "study.json").write_bytes(API_V2_SAMPLES[0].read_bytes())
+    settings = TrialsSettings(
+        landing_paths=[str(landing)], staging_dir=str(tmp_path / "staging"), reports_dir=str(tmp_path / "r")
+    )
+    definitions = build_definitions(settings, str(tmp_path / "w.duckdb"), RegistrySettings(query=""))
+    job = definitions.resolve_job_def("registry_refresh_job")
+    result = job.execute_in_process(
+        instance=dagster.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        asset_selection=without_report(job),
+    )
+    assert result.success
+    [fetched] = result.asset_materializations_for_node("registry_pages")
+    assert fetched.metadata["studies"].value == 0
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM dim_study").fetchall() == [(1,)]
