@@ -223,7 +223,7 @@ def run_ingest(
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     check_writable(db, wait_seconds=wait, notify=lambda text: print(f"trials: {text}", file=sys.stderr))
     from pipelines.definitions import build_definitions
-    from pipelines.resources import TrialsSettings
+    from pipelines.defs.resources import TrialsSettings
 
     remove_orphaned(Path(tempfile.gettempdir()), STAGING_PREFIX)
     with tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{os.getpid()}-") as scratch:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from pipelines.assets import canonical_studies, registry_pages, star_tables, trials_duckdb
-from pipelines.automation import daily_refresh, ingest_job, landing_sensor, registry_job, registry_refresh
-from pipelines.report import warehouse_report
-from pipelines.resources import RegistrySettings, TrialsSettings, WarehouseResource
+from pipelines.defs.automation import (
+    daily_refresh,
+    ingest_job,
+    landing_sensor,
+    registry_job,
+    registry_refresh,
+)
+from pipelines.defs.extract import canonical_studies, registry_pages
+from pipelines.defs.report import warehouse_report
+from pipelines.defs.resources import RegistrySettings, TrialsSettings, WarehouseResource
+from pipelines.defs.star import star_tables
+from pipelines.defs.warehouse import trials_duckdb
 from pipelines.settings import DEFAULT_DB
 
 # DuckDB would take up to 80% of RAM for a load; a cap keeps a run's memory bounded (it spills to

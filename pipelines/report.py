@@ -6,11 +6,9 @@ holds DuckDB's file lock while it draws. The folder is built beside its destinat
 whole, so a browser sees the previous report or the new one, never half of one.
 """
 
-import base64
 import html
 import shutil
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,10 +17,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import vl_convert
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines.report_charts import CHARTS, CONFIG, ChartSpec
-from pipelines.resources import TrialsSettings, WarehouseResource
 from schemas.tables import column
 
 INDEX = "index.html"
@@ -346,35 +342,4 @@ def build_report(database: Path, out_dir: Path) -> Report:
         html_path=out_dir / INDEX,
         charts={name: out_dir / f"{name}.png" for name in svgs},
         summary=snapshot.summary,
-    )
-
-
-def markdown_image(name: str, png: Path) -> MetadataValue:
-    """A PNG inlined in Markdown: the Dagster UI renders ``data:`` images in Markdown metadata."""
-    encoded = base64.b64encode(png.read_bytes()).decode("ascii")
-    return MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})")
-
-
-@asset(
-    name="warehouse_report",
-    group_name="warehouse",
-    kinds={"duckdb", "html"},
-    deps=[AssetKey("trials_duckdb")],
-    description="The warehouse at a glance: a self-contained HTML page (charts of phases, statuses, "
-    "countries, enrollment, start years, conditions, interventions; rejections, load runs, NULL rates) "
-    "and one PNG per chart, in the reports folder.",
-)
-def warehouse_report(
-    context: AssetExecutionContext, duckdb: WarehouseResource, settings: TrialsSettings
-) -> MaterializeResult:
-    started = time.perf_counter()
-    report = build_report(Path(duckdb.database), Path(settings.reports_dir))
-    context.log.info(f"report written to {report.html_path} ({len(report.charts)} charts)")
-    return MaterializeResult(
-        metadata={
-            "report": MetadataValue.path(str(report.html_path)),
-            **report.summary,
-            **{f"chart_{name}": markdown_image(name, png) for name, png in report.charts.items()},
-            "seconds": round(time.perf_counter() - started, 3),
-        }
     )

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from pipelines.definitions import build_definitions
-from pipelines.resources import TrialsSettings
+from pipelines.defs.resources import TrialsSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The real sample records are the bundled landing folder that `make run` ingests; tests read them there.

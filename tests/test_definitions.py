@@ -11,9 +11,9 @@ from pathlib import Path
 import dagster
 from dagster import RunRequest, SkipReason, build_schedule_context, build_sensor_context
 
-from pipelines.automation import daily_refresh, landing_sensor
 from pipelines.definitions import defs
-from pipelines.resources import TrialsSettings
+from pipelines.defs.automation import daily_refresh, landing_sensor
+from pipelines.defs.resources import TrialsSettings
 from pipelines.transform.star import TABLES
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"

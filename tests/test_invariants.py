@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.assets import WAREHOUSE_INVARIANTS
+from pipelines.defs.warehouse import WAREHOUSE_INVARIANTS
 
 KEYS = "keys are unique in the studies this load wrote"
 

@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipelines.definitions import build_definitions
-from pipelines.resources import RegistrySettings, TrialsSettings
+from pipelines.defs.resources import RegistrySettings, TrialsSettings
 from tests.conftest import API_V2_SAMPLES, without_report
 
 STUDIES = [orjson.loads(path.read_bytes()) for path in API_V2_SAMPLES]

@@ -14,10 +14,11 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.report import warehouse_report
+from pipelines.defs.resources import TrialsSettings
 from pipelines.load import apply_ddl
-from pipelines.report import Report, build_report, escape, warehouse_report
+from pipelines.report import Report, build_report, escape
 from pipelines.report_charts import CHARTS
-from pipelines.resources import TrialsSettings
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -15,7 +15,7 @@ from dagster import (
     sensor,
 )
 
-from pipelines.resources import TrialsSettings
+from pipelines.defs.resources import TrialsSettings
 from pipelines.sources.landing import list_landing_files
 
 ingest_job = define_asset_job(
