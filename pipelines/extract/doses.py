@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipelines.extract.thresholds import NUMBER, number_value
+from pipelines.extract.numbers import NUMBER, number_value
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipelines.extract.thresholds import WORD_NUMBER, number_value, plain
+from pipelines.extract.numbers import WORD_NUMBER, number_value, plain
 
 MONTH_DAYS = 365.25 / 12
 DAYS_PER_UNIT = {

@@ -16,8 +16,8 @@ from typing import Any
 import polars as pl
 
 from pipelines.extract.doses import Dose, extract_doses
+from pipelines.extract.numbers import WORD_NUMBER
 from pipelines.extract.thresholds import (
-    WORD_NUMBER,
     CriterionFlags,
     Threshold,
     criterion_flags,
