@@ -7,7 +7,9 @@ commit pending, files listed but not yet read) without sleeping and hoping:
 - ``TRIALS_PAUSE_AT=<point>`` with ``TRIALS_PAUSE_FILE=<path>``: create the file there and wait
   (at most ``PAUSE_LIMIT`` seconds) until the test deletes it.
 
-Each point costs an environment lookup.
+The points: ``listed`` (landing files listed, none read), ``parsed-batch`` (a batch parsed, workers
+busy), ``load:ddl`` (schema applied inside the load transaction), ``load:commit`` (just before the
+commit). Each costs an environment lookup.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import signal
 import time
 from pathlib import Path
 
-POINTS = ("listed", "parsed-batch", "load:ddl", "load:commit")
 PAUSE_LIMIT = 60.0
 
 

@@ -71,12 +71,10 @@ def columns(table: str, computed: dict[str, pl.Expr] | None = None) -> list[pl.E
             expr = computed[name]
         elif name == "nct_id":
             expr = NCT_ID
-        elif source.startswith(POSITION):
-            expr = pl.col(name)
         elif source.startswith(PRECISION):
             expr = date_precision(at(source.removeprefix(PRECISION).split(" ", 1)[0]))
         elif source.startswith("derived:"):
-            expr = pl.col(name)  # a column of the record frame
+            expr = pl.col(name)  # the exploded list's ordinal, or a column of the record frame
         else:
             paths = [path.strip() for path in source.split(";")]
             reads = [_read(path, column.dtype.type) for path in paths]
